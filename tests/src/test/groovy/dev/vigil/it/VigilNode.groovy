@@ -1,0 +1,68 @@
+package dev.vigil.it
+
+import java.nio.file.Path
+import java.time.Duration
+import java.time.Instant
+import java.util.concurrent.TimeUnit
+
+/** A Vigil daemon running in one of a {@link NetnsLab}'s hosts, started from a keepalived.conf text. */
+class VigilNode {
+
+    final NetnsLab lab
+    final String host
+    final Path config
+    final Path log
+    Process process
+
+    VigilNode(NetnsLab lab, String host, String configText) {
+        this.lab = lab
+        this.host = host
+        this.config = lab.write("${host}.conf", configText)
+        this.log = lab.dir.resolve("${host}.log")
+    }
+
+    VigilNode start() {
+        String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
+        process = lab.spawn(host, log, [java, '-XX:+UseZGC', '-Xmx256m', '--enable-native-access=ALL-UNNAMED',
+                                        '-cp', System.getProperty('java.class.path'),
+                                        'dev.vigil.daemon.Main', 'run', '-f', config.toString()])
+        this
+    }
+
+    long pid() {
+        process.pid()
+    }
+
+    void signal(String sig) {
+        NetnsLab.sh('kill', "-${sig}", pid() as String)
+    }
+
+    int awaitExit(Duration timeout) {
+        assert process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS): "vigil on ${host} did not exit in ${timeout}"
+        process.exitValue()
+    }
+
+    String logText() {
+        log.toFile().exists() ? log.text : ''
+    }
+
+    /** The time of the last logged transition of {@code instance} into {@code state}, or null. */
+    Instant transitionedAt(String instance, String state) {
+        def matches = logText().readLines().findAll { it =~ /^\S+ \w+ ${instance}: \w+ -> ${state}\b/ }
+        matches ? Instant.parse(matches.last().split(' ')[0]) : null
+    }
+
+    String state(String instance) {
+        def matches = logText().readLines().findAll { it =~ /^\S+ \w+ ${instance}: \w+ -> \w+/ }
+        matches ? (matches.last() =~ /-> (\w+)/)[0][1] : null
+    }
+
+    Instant awaitTransition(String instance, String state, Duration timeout, Instant after = Instant.EPOCH) {
+        Instant at = null
+        NetnsLab.waitFor(timeout, "${host} ${instance} -> ${state}\n--- ${host} log:\n${-> logText()}") {
+            at = transitionedAt(instance, state)
+            at != null && !at.isBefore(after)
+        }
+        at
+    }
+}
