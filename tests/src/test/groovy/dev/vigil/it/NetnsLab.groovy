@@ -114,7 +114,7 @@ class NetnsLab implements Closeable {
 
     Path write(String name, String text) {
         Path f = dir.resolve(name)
-        f.text = text
+        Files.writeString(f, text)
         f
     }
 

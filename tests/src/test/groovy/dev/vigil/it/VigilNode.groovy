@@ -18,7 +18,7 @@ class VigilNode {
         this.lab = lab
         this.host = host
         this.config = lab.write("${host}.conf", configText)
-        this.log = lab.dir.resolve("${host}.log")
+        this.log = lab.dir.resolve("${host}-${System.nanoTime()}.log")
     }
 
     VigilNode start() {
@@ -43,7 +43,7 @@ class VigilNode {
     }
 
     String logText() {
-        log.toFile().exists() ? log.text : ''
+        java.nio.file.Files.exists(log) ? java.nio.file.Files.readString(log) : ''
     }
 
     /** The time of the last logged transition of {@code instance} into {@code state}, or null. */

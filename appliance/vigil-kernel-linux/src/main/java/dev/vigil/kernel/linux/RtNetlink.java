@@ -121,7 +121,7 @@ final class RtNetlink implements AutoCloseable {
         boolean v4 = address.address() instanceof Inet4Address;
         int flags = Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK
                 | (add ? Netlink.NLM_F_CREATE | Netlink.NLM_F_EXCL : 0);
-        int ifaFlags = v4 ? 0 : IFA_F_NODAD;
+        int ifaFlags = v4 || !add ? 0 : IFA_F_NODAD;
         Netlink.Builder b = new Netlink.Builder(add ? RTM_NEWADDR : RTM_DELADDR, flags)
                 .u8(v4 ? Sys.AF_INET : Sys.AF_INET6)
                 .u8(address.prefixLength())

@@ -20,8 +20,6 @@ public enum DecodeError {
     AUTH_MISMATCH,
     /** VRID differs from the instance's. */
     VRID_MISMATCH,
-    /** Address family of the addresses differs from the packet's. */
-    FAMILY_MISMATCH,
     /** VRRPv2: address count or list differs from ours and the sender is not the owner (RFC 3768 §7.1). */
     ADDRESS_MISMATCH,
     /** A multicast advert reached a unicast instance or the reverse. */

@@ -1,0 +1,179 @@
+package dev.vigil.daemon;
+
+import dev.vigil.config.Diagnostic;
+import dev.vigil.config.Severity;
+import dev.vigil.config.SourceRef;
+import dev.vigil.config.model.Authentication;
+import dev.vigil.config.model.GlobalDefs;
+import dev.vigil.config.model.KeepalivedConfig;
+import dev.vigil.config.model.UnicastPeer;
+import dev.vigil.config.model.VirtualIp;
+import dev.vigil.config.model.VrrpInstance;
+import dev.vigil.kernel.AddressFamily;
+import dev.vigil.kernel.VirtualAddress;
+import dev.vigil.vrrp.fsm.GarpSettings;
+import dev.vigil.vrrp.fsm.VrrpState;
+import dev.vigil.vrrp.runtime.InstanceParams;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Turns the {@code vrrp_instance} records of a configuration into what the VRRP runtime runs.
+ * Settings the runtime cannot honour yet are reported as located diagnostics, never dropped
+ * silently.
+ */
+final class InstanceMapper {
+
+    private final List<Diagnostic> diagnostics = new ArrayList<>();
+
+    List<Diagnostic> diagnostics() {
+        return List.copyOf(diagnostics);
+    }
+
+    boolean hasErrors() {
+        return diagnostics.stream().anyMatch(d -> d.severity() == Severity.ERROR);
+    }
+
+    List<InstanceParams> map(KeepalivedConfig config) {
+        List<InstanceParams> out = new ArrayList<>();
+        GlobalDefs g = config.globalDefs();
+        for (VrrpInstance i : config.vrrpInstances()) {
+            InstanceParams p = map(g, i);
+            if (p != null) {
+                out.add(p);
+            }
+        }
+        if (!config.syncGroups().isEmpty()) {
+            warn(config.syncGroups().getFirst().ref(), "vrrp_sync_group is not applied by this version: members move independently");
+        }
+        if (!config.virtualServers().isEmpty()) {
+            warn(config.virtualServers().getFirst().ref(), "virtual_server is not applied by this version: no forwarding rules are installed");
+        }
+        return out;
+    }
+
+    private InstanceParams map(GlobalDefs g, VrrpInstance i) {
+        if (i.interfaceName() == null) {
+            error(i.ref(), i.name() + ": no interface (required by this version, also in unicast mode)");
+            return null;
+        }
+        InstanceParams.Builder b = InstanceParams.builder(i.name(), i.virtualRouterId(), i.interfaceName())
+                .version(i.version())
+                .priority(i.priority())
+                .advertInterval(i.advertInterval())
+                .preempt(i.preempt())
+                .preemptDelay(i.preemptDelay())
+                .accept(i.accept())
+                .initialState(i.initialState() == VrrpInstance.State.MASTER ? VrrpState.MASTER : VrrpState.BACKUP)
+                .garp(new GarpSettings(i.garpMasterRepeat(), i.garpMasterDelay(), i.garpMasterRefresh(),
+                        i.garpMasterRefreshRepeat(), i.garpLowerPrioRepeat()))
+                .downTimerAdverts(i.downTimerAdverts())
+                .lowerPrioNoAdvert(i.lowerPrioNoAdvert())
+                .v3ChecksumAsV2(flag(i.other(), "v3_checksum_as_v2", flag(g.other(), "v3_checksum_as_v2", false)));
+
+        Authentication auth = i.authentication();
+        if (auth.type() == Authentication.Type.PASS) {
+            byte[] pass = auth.password().getBytes(StandardCharsets.ISO_8859_1);
+            b.password(Arrays.copyOf(pass, Math.min(8, pass.length)));
+        } else if (auth.type() == Authentication.Type.AH) {
+            error(auth.ref() != null ? auth.ref() : i.ref(), i.name() + ": auth_type AH is not supported by this version (use PASS or none)");
+            return null;
+        }
+
+        AddressFamily family = i.isIpv6() ? AddressFamily.INET6 : AddressFamily.INET;
+        b.family(family);
+        for (VirtualIp v : i.virtualIpaddresses()) {
+            b.vip(address(v, i));
+        }
+        for (VirtualIp v : i.virtualIpaddressExcluded()) {
+            b.excludedVip(address(v, i));
+        }
+        if (i.unicastSrcIp() != null) {
+            b.sourceAddress(i.unicastSrcIp());
+        } else if (i.mcastSrcIp() != null) {
+            b.sourceAddress(i.mcastSrcIp());
+        }
+        for (UnicastPeer peer : i.unicastPeers()) {
+            b.unicastPeer(peer.address());
+        }
+        b.multicastGroup(family == AddressFamily.INET ? g.vrrpMcastGroup4() : g.vrrpMcastGroup6());
+
+        unsupported(i);
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            error(i.ref(), e.getMessage());
+            return null;
+        }
+    }
+
+    private void unsupported(VrrpInstance i) {
+        String n = i.name() + ": ";
+        if (!i.trackInterfaces().isEmpty()) {
+            warn(i.ref(), n + "track_interface is not applied by this version");
+        }
+        if (!i.trackScripts().isEmpty()) {
+            warn(i.ref(), n + "track_script is not applied by this version");
+        }
+        if (!i.trackFiles().isEmpty()) {
+            warn(i.ref(), n + "track_file is not applied by this version");
+        }
+        if (i.notifyScript() != null || i.notifyMaster() != null || i.notifyBackup() != null
+                || i.notifyFault() != null || i.notifyStop() != null) {
+            warn(i.ref(), n + "notify scripts are not run by this version");
+        }
+        if (i.useVmac()) {
+            warn(i.ref(), n + "use_vmac is not applied by this version: the interface's own MAC is used");
+        }
+        if (!i.virtualRoutes().isEmpty() || !i.virtualRules().isEmpty()) {
+            warn(i.ref(), n + "virtual_routes/virtual_rules are not applied by this version");
+        }
+    }
+
+    private static VirtualAddress address(VirtualIp v, VrrpInstance i) {
+        String dev = v.dev() != null ? v.dev() : i.interfaceName();
+        return new VirtualAddress(v.address(), v.prefixLength(), dev, v.label(), v.broadcast(), scope(v.scope()));
+    }
+
+    /** rtnetlink scope numbers (rtnetlink.h {@code rt_scope_t}). */
+    static int scope(String s) {
+        if (s == null) {
+            return 0;
+        }
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "global", "universe" -> 0;
+            case "site" -> 200;
+            case "link" -> 253;
+            case "host" -> 254;
+            case "nowhere" -> 255;
+            default -> {
+                try {
+                    yield Integer.parseInt(s);
+                } catch (NumberFormatException e) {
+                    yield 0;
+                }
+            }
+        };
+    }
+
+    private static boolean flag(Map<String, List<String>> other, String key, boolean otherwise) {
+        List<String> words = other.get(key);
+        if (words == null) {
+            return otherwise;
+        }
+        return words.isEmpty() || !List.of("false", "off", "no", "0").contains(words.getFirst().toLowerCase(Locale.ROOT));
+    }
+
+    private void warn(SourceRef ref, String message) {
+        diagnostics.add(new Diagnostic(Severity.WARNING, ref, message));
+    }
+
+    private void error(SourceRef ref, String message) {
+        diagnostics.add(new Diagnostic(Severity.ERROR, ref, message));
+    }
+}

@@ -1,0 +1,174 @@
+package dev.vigil.vrrp.testkit;
+
+import dev.vigil.kernel.AddressFamily;
+import dev.vigil.kernel.KernelException;
+import dev.vigil.kernel.ReceivedPacket;
+import dev.vigil.kernel.VrrpChannel;
+import dev.vigil.kernel.VrrpTransport;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * An L2 segment joining the VRRP channels of several nodes. A multicast message reaches every other
+ * node's channel that joined the group; a unicast one reaches the channel whose source is the
+ * destination. Delivery is synchronous (the receiving router only enqueues). Nodes can be cut off
+ * with {@link #isolate(String)} and every sent message is logged.
+ */
+public final class FakeSegment {
+
+    /** One message put on the wire. */
+    public record Sent(String node, InetAddress source, InetAddress destination, byte[] payload) {
+    }
+
+    private final List<Endpoint> endpoints = new ArrayList<>();
+    private final List<Sent> sent = new ArrayList<>();
+    private final Set<String> isolated = new HashSet<>();
+
+    /** The transport of node {@code node}, whose interfaces' primary address is {@code primary}. */
+    public Transport node(String node, InetAddress primary) {
+        return new Transport(node, primary);
+    }
+
+    /** Cuts {@code node} off: nothing it sends arrives, nothing reaches it. */
+    public void isolate(String node) {
+        isolated.add(node);
+    }
+
+    /** Undoes {@link #isolate(String)}. */
+    public void heal(String node) {
+        isolated.remove(node);
+    }
+
+    /** Every message sent so far, in order. */
+    public List<Sent> sent() {
+        return List.copyOf(sent);
+    }
+
+    /** Messages sent by {@code node}. */
+    public List<Sent> sentBy(String node) {
+        return sent.stream().filter(s -> s.node().equals(node)).toList();
+    }
+
+    public void clearLog() {
+        sent.clear();
+    }
+
+    /** Delivers a crafted packet to {@code node}'s channels on {@code ifname}, as if received. */
+    public void inject(String node, ReceivedPacket packet) {
+        for (Endpoint e : List.copyOf(endpoints)) {
+            if (e.node.equals(node) && e.ifname.equals(packet.ifname()) && !e.closed) {
+                e.sink.accept(packet);
+            }
+        }
+    }
+
+    private void carry(Endpoint from, InetAddress dst, byte[] payload) {
+        sent.add(new Sent(from.node, from.source, dst, payload.clone()));
+        if (isolated.contains(from.node)) {
+            return;
+        }
+        for (Endpoint to : List.copyOf(endpoints)) {
+            if (to == from || to.closed || to.node.equals(from.node) || isolated.contains(to.node)
+                    || to.family != from.family) {
+                continue;
+            }
+            boolean reaches = dst.isMulticastAddress() ? dst.equals(to.group) : dst.equals(to.source);
+            if (reaches) {
+                to.sink.accept(new ReceivedPacket(to.ifname, from.source, dst, 255, payload.clone()));
+            }
+        }
+    }
+
+    /** A node's {@link VrrpTransport}. Opening can be made to fail with {@link #failOpen}. */
+    public final class Transport implements VrrpTransport {
+        private final String node;
+        private final InetAddress primary;
+        private KernelException failOpen;
+        private int opened;
+
+        private Transport(String node, InetAddress primary) {
+            this.node = node;
+            this.primary = primary;
+        }
+
+        /** The next {@link #open} throws {@code e}. */
+        public void failOpen(KernelException e) {
+            this.failOpen = e;
+        }
+
+        /** Channels opened so far. */
+        public int opened() {
+            return opened;
+        }
+
+        @Override
+        public VrrpChannel open(String ifname, AddressFamily family, InetAddress source, InetAddress multicastGroup,
+                                Consumer<ReceivedPacket> sink) throws KernelException {
+            if (failOpen != null) {
+                KernelException e = failOpen;
+                failOpen = null;
+                throw e;
+            }
+            opened++;
+            Endpoint e = new Endpoint(node, ifname, family, source != null ? source : primary, multicastGroup,
+                    Objects.requireNonNull(sink, "sink"));
+            endpoints.add(e);
+            return e;
+        }
+    }
+
+    private final class Endpoint implements VrrpChannel {
+        final String node;
+        final String ifname;
+        final AddressFamily family;
+        final InetAddress source;
+        final InetAddress group;
+        final Consumer<ReceivedPacket> sink;
+        boolean closed;
+
+        Endpoint(String node, String ifname, AddressFamily family, InetAddress source, InetAddress group,
+                 Consumer<ReceivedPacket> sink) {
+            this.node = node;
+            this.ifname = ifname;
+            this.family = family;
+            this.source = source;
+            this.group = group;
+            this.sink = sink;
+        }
+
+        @Override
+        public String ifname() {
+            return ifname;
+        }
+
+        @Override
+        public AddressFamily family() {
+            return family;
+        }
+
+        @Override
+        public InetAddress source() {
+            return source;
+        }
+
+        @Override
+        public void send(InetAddress destination, byte[] vrrpMessage) throws KernelException {
+            if (closed) {
+                throw new KernelException("sendto", 9, "channel closed");
+            }
+            carry(this, destination, vrrpMessage);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            endpoints.remove(this);
+        }
+    }
+}
