@@ -32,7 +32,7 @@ final class CheckCommand implements Callable<Integer> {
         }
         LoadResult result = ConfigLoader.load(file, options);
         for (Diagnostic d : result.diagnostics()) {
-            System.out.println(d.format());
+            System.out.println(d.format(Path.of("").toAbsolutePath()));
         }
         long errors = result.errors().size();
         long warnings = result.warnings().size();

@@ -57,9 +57,9 @@ final class RunCommand implements Callable<Integer> {
     private static void report(List<Diagnostic> diagnostics) {
         for (Diagnostic d : diagnostics) {
             if (d.severity() == Severity.ERROR) {
-                Log.error("config", d.format());
+                Log.error("config", d.format(Path.of("").toAbsolutePath()));
             } else {
-                Log.warn("config", d.format());
+                Log.warn("config", d.format(Path.of("").toAbsolutePath()));
             }
         }
     }

@@ -1,0 +1,81 @@
+package dev.vigil.it
+
+import spock.lang.Specification
+
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.concurrent.TimeUnit
+
+/**
+ * {@code vigil check -f FILE} run as a command over every configuration from the seed how-tos
+ * and every deliberately broken file: it prints exactly the located diagnostics in the file's
+ * {@code .expected} companion and exits 1 when one of them is an error, 0 otherwise.
+ */
+class CheckCommandSpec extends Specification {
+
+    static final Path CONFIGS = Path.of(System.getProperty('vigil.root', '..'), 'tests', 'configs').toAbsolutePath().normalize()
+
+    static List<String> configFiles() {
+        ['seeds', 'broken'].collectMany { dir ->
+            Files.list(CONFIGS.resolve(dir)).withCloseable { s ->
+                s.filter { it.toString().endsWith('.conf') }.map { "${dir}/${it.fileName}".toString() }.sorted().toList()
+            }
+        }
+    }
+
+    static Map vigil(String... args) {
+        String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
+        def pb = new ProcessBuilder([java, '-cp', System.getProperty('java.class.path'), 'dev.vigil.daemon.Main'] + (args as List))
+        pb.directory(CONFIGS.toFile())
+        Process p = pb.start()
+        def out = new StringBuilder(), err = new StringBuilder()
+        p.consumeProcessOutput(out, err)
+        assert p.waitFor(60, TimeUnit.SECONDS)
+        p.waitForProcessOutput()
+        [exit: p.exitValue(), out: out.toString(), err: err.toString()]
+    }
+
+    def 'vigil check #file prints its expected diagnostics and exits #expectedExit'() {
+        given:
+        List<String> expected = Files.readAllLines(CONFIGS.resolve(file.replace('.conf', '.expected'))).findAll { it }
+
+        when:
+        def r = vigil('check', '-f', file)
+
+        then:
+        r.out.readLines().findAll { it } == expected
+        r.exit == expectedExit
+        r.err.trim().startsWith("${file}: ")
+
+        where:
+        file << configFiles()
+        expectedExit = Files.readAllLines(CONFIGS.resolve(file.replace('.conf', '.expected'))).any { it.contains(': error: ') } ? 1 : 0
+    }
+
+    def 'the seeds and the broken files cover both outcomes'() {
+        expect:
+        configFiles().count { it.startsWith('seeds/') } >= 15
+        configFiles().count { it.startsWith('broken/') } >= 15
+    }
+
+    def 'a missing file is a located error and exit 1'() {
+        when:
+        def r = vigil('check', '-f', 'no/such.conf')
+
+        then:
+        r.exit == 1
+        r.out.readLines().size() == 1
+        r.out.startsWith('no/such.conf')
+        r.out.contains(': error: ')
+    }
+
+    def 'vigil --help lists the commands'() {
+        when:
+        def r = vigil('--help')
+
+        then:
+        r.exit == 0
+        r.out.contains('run')
+        r.out.contains('check')
+    }
+}
