@@ -66,6 +66,8 @@ class NetnsLab implements Closeable {
         sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
         hosts[name] = ns
         addresses[name] = cidr
+        // Every address change of the host, time-stamped, for failure reports.
+        spawn(name, dir.resolve("${name}-addresses.log"), ['ip', '-ts', 'monitor', 'address'])
         this
     }
 
@@ -116,6 +118,12 @@ class NetnsLab implements Closeable {
         Path f = dir.resolve(name)
         Files.writeString(f, text)
         f
+    }
+
+    /** The host's address changes as `ip -ts monitor address` saw them. */
+    String addressLog(String host) {
+        Path f = dir.resolve("${host}-addresses.log")
+        Files.exists(f) ? Files.readString(f) : ''
     }
 
     static void waitFor(Duration timeout, String what, Closure<Boolean> condition) {

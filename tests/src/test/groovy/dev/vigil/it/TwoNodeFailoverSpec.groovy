@@ -62,6 +62,7 @@ class TwoNodeFailoverSpec extends Specification {
 
     def cleanupSpec() {
         [n1, n2].each { node -> if (node?.process?.alive) { System.err.println("--- ${node.host} log:\n${node.logText()}") } }
+        ['n1', 'n2'].each { h -> System.err.println("--- ${h} address changes:\n${lab?.addressLog(h)}") }
         lab?.close()
     }
 

@@ -11,7 +11,6 @@ import dev.vigil.vrrp.runtime.InstanceParams;
 import dev.vigil.vrrp.runtime.InstanceStatus;
 import dev.vigil.vrrp.runtime.RouterEvent;
 import dev.vigil.vrrp.runtime.VrrpRouter;
-import sun.misc.Signal;
 
 import java.time.Duration;
 import java.util.List;
@@ -30,6 +29,7 @@ final class Daemon {
     private final List<InstanceParams> instances;
     private final CountDownLatch stop = new CountDownLatch(1);
     private volatile String stopSignal = "";
+    private final RateLimiter dropLimiter = new RateLimiter(Duration.ofSeconds(10));
 
     Daemon(String node, List<InstanceParams> instances) {
         this.node = node;
@@ -37,9 +37,9 @@ final class Daemon {
     }
 
     int runUntilStopped() {
-        Signal.handle(new Signal("TERM"), s -> stop("SIGTERM"));
-        Signal.handle(new Signal("INT"), s -> stop("SIGINT"));
-        Signal.handle(new Signal("HUP"), s -> Log.warn("vigil", "SIGHUP: reload is not supported by this version; configuration unchanged"));
+        Signals.on("TERM", () -> stop("SIGTERM"));
+        Signals.on("INT", () -> stop("SIGINT"));
+        Signals.on("HUP", () -> Log.warn("vigil", "SIGHUP: reload is not supported by this version; configuration unchanged"));
 
         NetlinkAddressManager addresses;
         NetlinkLinkMonitor links;
@@ -110,7 +110,13 @@ final class Daemon {
             case RouterEvent.StaleVipRemoved s -> Log.info(subject, line);
             case RouterEvent.PriorityChanged p -> Log.info(subject, line);
             case RouterEvent.AddressListMismatch m -> Log.warn(subject, line);
-            case RouterEvent.AdvertDropped d -> Log.warn(subject, line);
+            case RouterEvent.AdvertDropped d -> {
+                if (dropLimiter.allow(subject + "/" + d.reason())) {
+                    Log.warn(subject, line);
+                } else {
+                    Log.debug(subject, line);
+                }
+            }
             case RouterEvent.KernelError k -> Log.error(subject, line);
             case RouterEvent.InternalError x -> Log.error(subject, line);
         }
