@@ -12,7 +12,14 @@ import dev.vigil.vrrp.runtime.InstanceStatus;
 import dev.vigil.vrrp.runtime.RouterEvent;
 import dev.vigil.vrrp.runtime.VrrpRouter;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
@@ -31,9 +38,17 @@ final class Daemon {
     private volatile String stopSignal = "";
     private final RateLimiter dropLimiter = new RateLimiter(Duration.ofSeconds(10));
 
-    Daemon(String node, List<InstanceParams> instances) {
+    private final InetSocketAddress api;
+    private final Instant started = Instant.now();
+    private volatile VrrpRouter router;
+
+    /**
+     * @param api where the status API listens, or {@code null} for none
+     */
+    Daemon(String node, List<InstanceParams> instances, InetSocketAddress api) {
         this.node = node;
         this.instances = instances;
+        this.api = api;
     }
 
     int runUntilStopped() {
@@ -57,6 +72,16 @@ final class Daemon {
         ExecutorScheduler scheduler = new ExecutorScheduler("vrrp-engine");
         VrrpRouter router = new VrrpRouter(instances,
                 new VrrpRouter.Ports(transport, addresses, advertiser, links), scheduler, this::log);
+        this.router = router;
+        StatusServer statusServer = null;
+        if (api != null) {
+            try {
+                statusServer = new StatusServer(api, this::status);
+                Log.info("vigil", "status API on http://" + api.getHostString() + ":" + api.getPort() + "/status");
+            } catch (IOException | RuntimeException e) {
+                Log.warn("vigil", "status API not started on " + api + ": " + e.getMessage());
+            }
+        }
 
         Log.info("vigil", "starting node " + node + " (pid " + ProcessHandle.current().pid() + ", "
                 + instances.size() + " VRRP instance" + (instances.size() == 1 ? "" : "s") + ")");
@@ -85,12 +110,56 @@ final class Daemon {
                 Log.info(s.name(), "handed over: sent priority 0, removed virtual addresses");
             }
         }
+        if (statusServer != null) {
+            statusServer.close();
+        }
         scheduler.close();
         links.close();
         advertiser.close();
         addresses.close();
         Log.info("vigil", "stopped");
         return 0;
+    }
+
+    /** The daemon's state for the status API: node, instances with states, priorities and counters. */
+    Map<String, Object> status() {
+        VrrpRouter r = router;
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("node", node);
+        out.put("pid", ProcessHandle.current().pid());
+        out.put("started", started.toString());
+        List<Object> list = new ArrayList<>();
+        if (r != null) {
+            for (InstanceStatus s : r.status()) {
+                InstanceCounters c = r.counters(s.name());
+                Map<String, Object> i = new LinkedHashMap<>();
+                i.put("name", s.name());
+                i.put("state", s.state().name());
+                i.put("basePriority", s.basePriority());
+                i.put("effectivePriority", s.effectivePriority());
+                i.put("master", s.masterAddress() != null ? s.masterAddress().getHostAddress() : null);
+                i.put("masterPriority", s.masterPriority());
+                i.put("source", s.sourceAddress() != null ? s.sourceAddress().getHostAddress() : null);
+                Map<String, Object> counters = new LinkedHashMap<>();
+                counters.put("advertsSent", c.advertsSent());
+                counters.put("advertsReceived", c.advertsReceived());
+                counters.put("priorityZeroSent", c.priorityZeroSent());
+                counters.put("priorityZeroReceived", c.priorityZeroReceived());
+                counters.put("transitions", c.transitions());
+                counters.put("becameMaster", c.becameMaster());
+                counters.put("addressListErrors", c.addressListErrors());
+                counters.put("kernelErrors", c.kernelErrors());
+                Map<String, Object> drops = new TreeMap<>();
+                c.drops().forEach((reason, n) -> drops.put(reason.name(), n));
+                counters.put("drops", drops);
+                i.put("counters", counters);
+                list.add(i);
+            }
+            out.put("unknownVridAdverts", r.unknownVridCount());
+            out.put("malformedAdverts", r.malformedCount());
+        }
+        out.put("instances", list);
+        return out;
     }
 
     private void stop(String signal) {

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -40,7 +41,16 @@ final class RunCommand implements Callable<Integer> {
             return 1;
         }
         String node = loaded.config().globalDefs().routerId();
-        return new Daemon(node, instances).runUntilStopped();
+        InetSocketAddress api;
+        List<String> apiWords = loaded.config().globalDefs().other().get("vigil_api");
+        try {
+            api = apiWords == null || apiWords.isEmpty() ? StatusServer.DEFAULT
+                    : "off".equals(apiWords.getFirst()) ? null : StatusServer.parse(apiWords.getFirst());
+        } catch (IllegalArgumentException e) {
+            Log.error("vigil", "vigil_api " + apiWords + ": expected HOST:PORT or off");
+            return 1;
+        }
+        return new Daemon(node, instances, api).runUntilStopped();
     }
 
     private static void report(List<Diagnostic> diagnostics) {

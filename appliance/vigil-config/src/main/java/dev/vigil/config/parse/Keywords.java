@@ -48,7 +48,9 @@ public final class Keywords {
             "data_use_instance", "state_file_location", "stats_file_location", "json_file_location",
             "json_version", "iproute_usr_dir", "iproute_etc_dir", "process_name", "process_names",
             "vrrp_process_name", "checker_process_name", "bfd_process_name", "net_namespace",
-            "linkbeat_use_polling", "instance", "use_pid_dir");
+            "linkbeat_use_polling", "instance", "use_pid_dir",
+            // Vigil's own keywords
+            "vigil_api");
 
     /** {@code vrrp_instance}. */
     public static final Set<String> INSTANCE = Set.of("state", "interface", "vrf", "virtual_router_id", "priority",
