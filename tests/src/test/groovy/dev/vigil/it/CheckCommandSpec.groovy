@@ -4,7 +4,6 @@ import spock.lang.Specification
 
 import java.nio.file.Files
 import java.nio.file.Path
-import java.util.concurrent.TimeUnit
 
 /**
  * {@code vigil check -f FILE} run as a command over every configuration from the seed how-tos
@@ -25,14 +24,8 @@ class CheckCommandSpec extends Specification {
 
     static Map vigil(String... args) {
         String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
-        def pb = new ProcessBuilder([java, '-cp', System.getProperty('java.class.path'), 'dev.vigil.daemon.Main'] + (args as List))
-        pb.directory(CONFIGS.toFile())
-        Process p = pb.start()
-        def out = new StringBuilder(), err = new StringBuilder()
-        p.consumeProcessOutput(out, err)
-        assert p.waitFor(60, TimeUnit.SECONDS)
-        p.waitForProcessOutput()
-        [exit: p.exitValue(), out: out.toString(), err: err.toString()]
+        NetnsLab.capture([java, '-cp', System.getProperty('java.class.path'), 'dev.vigil.daemon.Main'] + (args as List),
+                CONFIGS.toFile())
     }
 
     def 'vigil check #file prints its expected diagnostics and exits #expectedExit'() {

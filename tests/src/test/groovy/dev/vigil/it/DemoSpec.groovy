@@ -3,9 +3,7 @@ package dev.vigil.it
 import spock.lang.Requires
 import spock.lang.Specification
 
-import java.nio.file.Files
 import java.nio.file.Path
-import java.util.concurrent.TimeUnit
 
 /** {@code bin/vigil demo}, the newcomer's first command, does what README.md promises and cleans up. */
 @Requires({ NetnsLab.usable() })
@@ -18,16 +16,12 @@ class DemoSpec extends Specification {
         def namespacesBefore = NetnsLab.sh('ip', 'netns', 'list').readLines().findAll { it.startsWith('vgdemo') }
 
         when:
-        def p = new ProcessBuilder(ROOT.resolve('bin/vigil').toString(), 'demo').redirectErrorStream(true).start()
-        def out = new StringBuilder()
-        p.consumeProcessOutput(out, out)
-        boolean finished = p.waitFor(180, TimeUnit.SECONDS)
-        p.waitForProcessOutput()
+        def r = NetnsLab.capture([ROOT.resolve('bin/vigil').toString(), 'demo'], null, 240)
+        String out = r.out + r.err
         println out
 
         then:
-        finished
-        p.exitValue() == 0
+        r.exit == 0
         out.contains('node-1 (priority 100) is MASTER, node-2 (priority 90) is BACKUP: VIP 10.88.0.50 on node-1')
         out.contains('client reaches 10.88.0.50')
 

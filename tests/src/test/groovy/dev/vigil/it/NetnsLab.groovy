@@ -156,15 +156,38 @@ class NetnsLab implements Closeable {
     static String sh(List<String> cmd) {
         def p = new ProcessBuilder(cmd).redirectErrorStream(false).start()
         def out = new StringBuilder(), err = new StringBuilder()
-        p.consumeProcessOutput(out, err)
+        // Readers are joined before the output is used: a finished process may still have unread output.
+        Thread outReader = Thread.start { out << p.inputStream.text }
+        Thread errReader = Thread.start { err << p.errorStream.text }
         if (!p.waitFor(30, TimeUnit.SECONDS)) {
             p.destroyForcibly()
             throw new IllegalStateException("timed out: ${cmd.join(' ')}")
         }
+        outReader.join(10_000)
+        errReader.join(10_000)
         if (p.exitValue() != 0) {
             throw new IllegalStateException("failed (${p.exitValue()}): ${cmd.join(' ')}: ${err}")
         }
         out.toString()
+    }
+
+    /** Runs a command to completion: [exit: int, out: String, err: String], all output read. */
+    static Map capture(List<String> cmd, File dir = null, long timeoutSeconds = 60) {
+        def pb = new ProcessBuilder(cmd)
+        if (dir != null) {
+            pb.directory(dir)
+        }
+        Process p = pb.start()
+        def out = new StringBuilder(), err = new StringBuilder()
+        Thread outReader = Thread.start { out << p.inputStream.text }
+        Thread errReader = Thread.start { err << p.errorStream.text }
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly()
+            throw new IllegalStateException("timed out after ${timeoutSeconds} s: ${cmd.join(' ')}")
+        }
+        outReader.join(10_000)
+        errReader.join(10_000)
+        [exit: p.exitValue(), out: out.toString(), err: err.toString()]
     }
 
     static String sh(String... cmd) {

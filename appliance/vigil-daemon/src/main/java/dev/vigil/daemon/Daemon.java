@@ -1,15 +1,25 @@
 package dev.vigil.daemon;
 
+import dev.vigil.config.Diagnostic;
+import dev.vigil.config.LoadResult;
+import dev.vigil.config.Severity;
+import dev.vigil.config.model.KeepalivedConfig;
+import dev.vigil.daemon.notify.NotifyDispatcher;
+import dev.vigil.daemon.track.EventLog;
+import dev.vigil.daemon.track.TrackerManager;
 import dev.vigil.kernel.KernelException;
 import dev.vigil.kernel.linux.LinuxVrrpTransport;
 import dev.vigil.kernel.linux.NetlinkAddressManager;
 import dev.vigil.kernel.linux.NetlinkLinkMonitor;
 import dev.vigil.kernel.linux.PacketNeighbourAdvertiser;
+import dev.vigil.vrrp.fsm.VrrpState;
 import dev.vigil.vrrp.runtime.ExecutorScheduler;
 import dev.vigil.vrrp.runtime.InstanceCounters;
 import dev.vigil.vrrp.runtime.InstanceParams;
 import dev.vigil.vrrp.runtime.InstanceStatus;
+import dev.vigil.vrrp.runtime.ReloadReport;
 import dev.vigil.vrrp.runtime.RouterEvent;
+import dev.vigil.vrrp.runtime.SyncGroupParams;
 import dev.vigil.vrrp.runtime.VrrpRouter;
 
 import java.io.IOException;
@@ -18,43 +28,69 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Supplier;
 
 /**
- * The running daemon: wires the Linux adapters into the VRRP runtime, logs its events and
- * handles signals. SIGTERM and SIGINT stop it gracefully: every MASTER sends priority 0 and
- * removes its addresses before the process exits 0.
+ * The running daemon: wires the Linux adapters into the VRRP runtime, runs the trackers and the
+ * notifications, logs every event, serves the status API and handles signals.
+ *
+ * <p>Signals only queue a command; the main thread carries it out. SIGTERM and SIGINT stop
+ * gracefully (every MASTER sends priority 0 and removes its addresses, STOP notifications run,
+ * exit 0). SIGHUP reloads: the file is read again and, when valid, only the difference is applied;
+ * an invalid file is rejected with located errors and the running configuration stays in force.
  */
 final class Daemon {
 
     private static final Duration SHUTDOWN_LIMIT = Duration.ofSeconds(5);
 
-    private final String node;
-    private final List<InstanceParams> instances;
-    private final CountDownLatch stop = new CountDownLatch(1);
-    private volatile String stopSignal = "";
-    private final RateLimiter dropLimiter = new RateLimiter(Duration.ofSeconds(10));
+    /** A configuration ready to run: the model and what the router runs. */
+    record Loaded(KeepalivedConfig config, List<InstanceParams> instances, List<SyncGroupParams> groups) {
+    }
 
+    private final Supplier<LoadResult> loader;
     private final InetSocketAddress api;
+    private final BlockingQueue<String> commands = new LinkedBlockingQueue<>();
     private final Instant started = Instant.now();
+    private final RateLimiter dropLimiter = new RateLimiter(Duration.ofSeconds(10));
+    private final EventLog eventLog = EventLog.daemon();
+
+    private volatile String node;
     private volatile VrrpRouter router;
+    private volatile NotifyDispatcher notifier;
 
     /**
-     * @param api where the status API listens, or {@code null} for none
+     * @param loader reads the configuration file (again on each reload)
+     * @param api    where the status API listens, or {@code null} for none
      */
-    Daemon(String node, List<InstanceParams> instances, InetSocketAddress api) {
-        this.node = node;
-        this.instances = instances;
+    Daemon(Supplier<LoadResult> loader, InetSocketAddress api) {
+        this.loader = loader;
         this.api = api;
     }
 
-    int runUntilStopped() {
-        Signals.on("TERM", () -> stop("SIGTERM"));
-        Signals.on("INT", () -> stop("SIGINT"));
-        Signals.on("HUP", () -> Log.warn("vigil", "SIGHUP: reload is not supported by this version; configuration unchanged"));
+    /** Loads, checks and maps the configuration; logs every diagnostic; null when it cannot run. */
+    Loaded load() {
+        LoadResult result = loader.get();
+        report(result.diagnostics());
+        if (result.hasErrors()) {
+            return null;
+        }
+        InstanceMapper mapper = new InstanceMapper();
+        List<InstanceParams> instances = mapper.map(result.config());
+        List<SyncGroupParams> groups = mapper.groups(result.config(), instances);
+        report(mapper.diagnostics());
+        return mapper.hasErrors() ? null : new Loaded(result.config(), instances, groups);
+    }
+
+    int runUntilStopped(Loaded initial) {
+        node = initial.config().globalDefs().routerId();
+        Signals.on("TERM", () -> commands.add("SIGTERM"));
+        Signals.on("INT", () -> commands.add("SIGINT"));
+        Signals.on("HUP", () -> commands.add("SIGHUP"));
 
         NetlinkAddressManager addresses;
         NetlinkLinkMonitor links;
@@ -70,46 +106,47 @@ final class Daemon {
         LinuxVrrpTransport transport = new LinuxVrrpTransport(addresses,
                 e -> Log.warn("vigil", "receive error: " + e.getMessage()));
         ExecutorScheduler scheduler = new ExecutorScheduler("vrrp-engine");
-        VrrpRouter router = new VrrpRouter(instances,
-                new VrrpRouter.Ports(transport, addresses, advertiser, links), scheduler, this::log);
-        this.router = router;
-        StatusServer statusServer = null;
-        if (api != null) {
-            try {
-                statusServer = new StatusServer(api, this::status);
-                Log.info("vigil", "status API on http://" + api.getHostString() + ":" + api.getPort() + "/status");
-            } catch (IOException | RuntimeException e) {
-                Log.warn("vigil", "status API not started on " + api + ": " + e.getMessage());
-            }
-        }
+        notifier = new NotifyDispatcher(initial.config(), eventLog);
+        notifier.start();
+        VrrpRouter r = new VrrpRouter(initial.instances(), initial.groups(),
+                new VrrpRouter.Ports(transport, addresses, advertiser, links), scheduler, this::onEvent);
+        router = r;
+        StatusServer statusServer = startApi();
 
         Log.info("vigil", "starting node " + node + " (pid " + ProcessHandle.current().pid() + ", "
-                + instances.size() + " VRRP instance" + (instances.size() == 1 ? "" : "s") + ")");
+                + initial.instances().size() + " VRRP instance" + (initial.instances().size() == 1 ? "" : "s")
+                + ", " + initial.groups().size() + " sync group" + (initial.groups().size() == 1 ? "" : "s") + ")");
+        TrackerManager trackers = new TrackerManager(initial.config(), links, r::setTracking, eventLog);
         try {
-            router.start();
-        } catch (RuntimeException e) {
+            r.start();
+            trackers.start();
+        } catch (KernelException | RuntimeException e) {
             Log.error("vigil", "start failed: " + e.getMessage());
-            router.shutdown(SHUTDOWN_LIMIT);
+            trackers.close();
+            r.shutdown(SHUTDOWN_LIMIT);
             return 1;
         }
-        for (InstanceStatus s : router.status()) {
+        for (InstanceStatus s : r.status()) {
             Log.info(s.name(), "started: " + s.state() + ", priority " + s.effectivePriority());
         }
 
-        try {
-            stop.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        String command;
+        while (!(command = nextCommand()).equals("SIGTERM") && !command.equals("SIGINT")) {
+            trackers = reload(trackers, links);
         }
-        Log.info("vigil", stopSignal + ": stopping");
-        List<InstanceStatus> before = router.status();
-        router.shutdown(SHUTDOWN_LIMIT);
+
+        Log.info("vigil", command + ": stopping");
+        trackers.close();
+        List<InstanceStatus> before = r.status();
+        r.shutdown(SHUTDOWN_LIMIT);
         for (InstanceStatus s : before) {
-            InstanceCounters c = router.counters(s.name());
-            if (c.priorityZeroSent() > 0) {
+            InstanceCounters c = r.counters(s.name());
+            if (s.state() == VrrpState.MASTER && c.priorityZeroSent() > 0) {
                 Log.info(s.name(), "handed over: sent priority 0, removed virtual addresses");
             }
+            notifier.instanceChanged(s.name(), "STOP", s.effectivePriority());
         }
+        notifier.close();
         if (statusServer != null) {
             statusServer.close();
         }
@@ -119,6 +156,70 @@ final class Daemon {
         addresses.close();
         Log.info("vigil", "stopped");
         return 0;
+    }
+
+    private String nextCommand() {
+        try {
+            return commands.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "SIGTERM";
+        }
+    }
+
+    /** SIGHUP: apply the difference of a valid new file, keep everything on an invalid one. */
+    private TrackerManager reload(TrackerManager trackers, NetlinkLinkMonitor links) {
+        Log.info("vigil", "SIGHUP: reloading the configuration");
+        Loaded next = load();
+        if (next == null) {
+            Log.error("vigil", "reload rejected: the file has errors; the running configuration stays in force");
+            return trackers;
+        }
+        ReloadReport report;
+        try {
+            report = router.reconfigure(next.instances(), next.groups());
+        } catch (IllegalArgumentException e) {
+            Log.error("vigil", "reload rejected: " + e.getMessage() + "; the running configuration stays in force");
+            return trackers;
+        }
+        node = next.config().globalDefs().routerId();
+        report.added().forEach(n -> Log.info(n, "added"));
+        report.removed().forEach(n -> Log.info(n, "removed"));
+        report.changed().forEach((n, what) -> Log.info(n,
+                (report.restarted().contains(n) ? "restarted: " : "changed: ") + String.join(", ", what)));
+        report.unchanged().forEach(n -> Log.info(n, "unchanged"));
+        report.groupChanges().forEach(line -> Log.info("vigil", line));
+
+        NotifyDispatcher old = notifier;
+        NotifyDispatcher fresh = new NotifyDispatcher(next.config(), eventLog);
+        fresh.start();
+        notifier = fresh;
+        Thread.ofVirtual().name("notify-close").start(old::close);
+
+        trackers.close();
+        TrackerManager replacement = new TrackerManager(next.config(), links, router::setTracking, eventLog);
+        try {
+            replacement.start();
+        } catch (KernelException e) {
+            Log.error("vigil", "trackers not restarted: " + e.getMessage());
+        }
+        Log.info("vigil", "reload done: " + report.added().size() + " added, " + report.removed().size()
+                + " removed, " + report.changed().size() + " changed, " + report.unchanged().size() + " unchanged");
+        return replacement;
+    }
+
+    private StatusServer startApi() {
+        if (api == null) {
+            return null;
+        }
+        try {
+            StatusServer server = new StatusServer(api, this::status);
+            Log.info("vigil", "status API on http://" + api.getHostString() + ":" + api.getPort() + "/status");
+            return server;
+        } catch (IOException | RuntimeException e) {
+            Log.warn("vigil", "status API not started on " + api + ": " + e.getMessage());
+            return null;
+        }
     }
 
     /** The daemon's state for the status API: node, instances with states, priorities and counters. */
@@ -131,43 +232,52 @@ final class Daemon {
         List<Object> list = new ArrayList<>();
         if (r != null) {
             for (InstanceStatus s : r.status()) {
-                InstanceCounters c = r.counters(s.name());
-                Map<String, Object> i = new LinkedHashMap<>();
-                i.put("name", s.name());
-                i.put("state", s.state().name());
-                i.put("basePriority", s.basePriority());
-                i.put("effectivePriority", s.effectivePriority());
-                i.put("master", s.masterAddress() != null ? s.masterAddress().getHostAddress() : null);
-                i.put("masterPriority", s.masterPriority());
-                i.put("source", s.sourceAddress() != null ? s.sourceAddress().getHostAddress() : null);
-                Map<String, Object> counters = new LinkedHashMap<>();
-                counters.put("advertsSent", c.advertsSent());
-                counters.put("advertsReceived", c.advertsReceived());
-                counters.put("priorityZeroSent", c.priorityZeroSent());
-                counters.put("priorityZeroReceived", c.priorityZeroReceived());
-                counters.put("transitions", c.transitions());
-                counters.put("becameMaster", c.becameMaster());
-                counters.put("addressListErrors", c.addressListErrors());
-                counters.put("kernelErrors", c.kernelErrors());
-                Map<String, Object> drops = new TreeMap<>();
-                c.drops().forEach((reason, n) -> drops.put(reason.name(), n));
-                counters.put("drops", drops);
-                i.put("counters", counters);
-                list.add(i);
+                list.add(instanceStatus(s, r.counters(s.name())));
             }
+            Map<String, Object> groups = new TreeMap<>();
+            r.groupStates().forEach((g, state) -> groups.put(g, state.name()));
+            out.put("syncGroups", groups);
             out.put("unknownVridAdverts", r.unknownVridCount());
             out.put("malformedAdverts", r.malformedCount());
         }
         out.put("instances", list);
+        NotifyDispatcher n = notifier;
+        if (n != null) {
+            var c = n.counters();
+            out.put("notify", Map.of("scriptsRun", c.scriptsRun(), "scriptsFailed", c.scriptsFailed(),
+                    "scriptsTimedOut", c.scriptsTimedOut(), "fifoLinesWritten", c.fifoLinesWritten(),
+                    "fifoLinesDropped", c.fifoLinesDropped()));
+        }
         return out;
     }
 
-    private void stop(String signal) {
-        stopSignal = signal;
-        stop.countDown();
+    private static Map<String, Object> instanceStatus(InstanceStatus s, InstanceCounters c) {
+        Map<String, Object> i = new LinkedHashMap<>();
+        i.put("name", s.name());
+        i.put("state", s.state().name());
+        i.put("basePriority", s.basePriority());
+        i.put("effectivePriority", s.effectivePriority());
+        i.put("master", s.masterAddress() != null ? s.masterAddress().getHostAddress() : null);
+        i.put("masterPriority", s.masterPriority());
+        i.put("source", s.sourceAddress() != null ? s.sourceAddress().getHostAddress() : null);
+        Map<String, Object> counters = new LinkedHashMap<>();
+        counters.put("advertsSent", c.advertsSent());
+        counters.put("advertsReceived", c.advertsReceived());
+        counters.put("priorityZeroSent", c.priorityZeroSent());
+        counters.put("priorityZeroReceived", c.priorityZeroReceived());
+        counters.put("transitions", c.transitions());
+        counters.put("becameMaster", c.becameMaster());
+        counters.put("addressListErrors", c.addressListErrors());
+        counters.put("kernelErrors", c.kernelErrors());
+        Map<String, Object> drops = new TreeMap<>();
+        c.drops().forEach((reason, n) -> drops.put(reason.name(), n));
+        counters.put("drops", drops);
+        i.put("counters", counters);
+        return i;
     }
 
-    private void log(RouterEvent event) {
+    /** Router events: one log line each; transitions also go to the notifications. */
+    private void onEvent(RouterEvent event) {
         String subject = event.instance() != null ? event.instance() : "vrrp";
         String line = event.describe();
         String prefix = "(" + event.instance() + ") ";
@@ -175,7 +285,16 @@ final class Daemon {
             line = line.substring(prefix.length());
         }
         switch (event) {
-            case RouterEvent.Transitioned t -> Log.info(subject, line);
+            case RouterEvent.Transitioned t -> {
+                Log.info(subject, line);
+                notifyState(t.to()).ifPresent(state -> notifier.instanceChanged(t.instance(), state, priorityOf(t.instance())));
+            }
+            case RouterEvent.GroupTransitioned g -> {
+                String groupLine = g.describe().startsWith("(" + g.group() + ") ")
+                        ? g.describe().substring(g.group().length() + 3) : g.describe();
+                Log.info(g.group(), "group " + groupLine);
+                notifyState(g.to()).ifPresent(state -> notifier.groupChanged(g.group(), state));
+            }
             case RouterEvent.StaleVipRemoved s -> Log.info(subject, line);
             case RouterEvent.PriorityChanged p -> Log.info(subject, line);
             case RouterEvent.AddressListMismatch m -> Log.warn(subject, line);
@@ -188,6 +307,32 @@ final class Daemon {
             }
             case RouterEvent.KernelError k -> Log.error(subject, line);
             case RouterEvent.InternalError x -> Log.error(subject, line);
+        }
+    }
+
+    private int priorityOf(String instance) {
+        try {
+            return router.status(instance).effectivePriority();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** keepalived notifies MASTER, BACKUP and FAULT; INIT (shutdown, removal) is told as STOP at exit. */
+    private static java.util.Optional<String> notifyState(VrrpState to) {
+        return switch (to) {
+            case MASTER, BACKUP, FAULT -> java.util.Optional.of(to.name());
+            case INIT -> java.util.Optional.empty();
+        };
+    }
+
+    static void report(List<Diagnostic> diagnostics) {
+        for (Diagnostic d : diagnostics) {
+            if (d.severity() == Severity.ERROR) {
+                Log.error("config", d.format(ConfigOptions.base()));
+            } else {
+                Log.warn("config", d.format(ConfigOptions.base()));
+            }
         }
     }
 }

@@ -9,15 +9,19 @@ import dev.vigil.config.model.KeepalivedConfig;
 import dev.vigil.config.model.UnicastPeer;
 import dev.vigil.config.model.VirtualIp;
 import dev.vigil.config.model.VrrpInstance;
+import dev.vigil.config.model.VrrpSyncGroup;
 import dev.vigil.kernel.AddressFamily;
 import dev.vigil.kernel.VirtualAddress;
 import dev.vigil.vrrp.fsm.GarpSettings;
 import dev.vigil.vrrp.fsm.VrrpState;
 import dev.vigil.vrrp.runtime.InstanceParams;
+import dev.vigil.vrrp.runtime.SyncGroupParams;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,11 +52,24 @@ final class InstanceMapper {
                 out.add(p);
             }
         }
-        if (!config.syncGroups().isEmpty()) {
-            warn(config.syncGroups().getFirst().ref(), "vrrp_sync_group is not applied by this version: members move independently");
-        }
         if (!config.virtualServers().isEmpty()) {
             warn(config.virtualServers().getFirst().ref(), "virtual_server is not applied by this version: no forwarding rules are installed");
+        }
+        return out;
+    }
+
+    /** The {@code vrrp_sync_group}s whose members all mapped. */
+    List<SyncGroupParams> groups(KeepalivedConfig config, List<InstanceParams> mapped) {
+        Set<String> names = new HashSet<>();
+        mapped.forEach(p -> names.add(p.name()));
+        List<SyncGroupParams> out = new ArrayList<>();
+        for (VrrpSyncGroup g : config.syncGroups()) {
+            List<String> members = g.members().stream().filter(names::contains).toList();
+            if (members.size() != g.members().size()) {
+                error(g.ref(), "vrrp_sync_group " + g.name() + ": not every member can run");
+                continue;
+            }
+            out.add(new SyncGroupParams(g.name(), members));
         }
         return out;
     }
@@ -114,19 +131,6 @@ final class InstanceMapper {
 
     private void unsupported(VrrpInstance i) {
         String n = i.name() + ": ";
-        if (!i.trackInterfaces().isEmpty()) {
-            warn(i.ref(), n + "track_interface is not applied by this version");
-        }
-        if (!i.trackScripts().isEmpty()) {
-            warn(i.ref(), n + "track_script is not applied by this version");
-        }
-        if (!i.trackFiles().isEmpty()) {
-            warn(i.ref(), n + "track_file is not applied by this version");
-        }
-        if (i.notifyScript() != null || i.notifyMaster() != null || i.notifyBackup() != null
-                || i.notifyFault() != null || i.notifyStop() != null) {
-            warn(i.ref(), n + "notify scripts are not run by this version");
-        }
         if (i.useVmac()) {
             warn(i.ref(), n + "use_vmac is not applied by this version: the interface's own MAC is used");
         }

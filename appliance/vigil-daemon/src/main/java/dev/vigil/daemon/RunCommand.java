@@ -1,9 +1,6 @@
 package dev.vigil.daemon;
 
-import dev.vigil.config.Diagnostic;
 import dev.vigil.config.LoadResult;
-import dev.vigil.config.Severity;
-import dev.vigil.vrrp.runtime.InstanceParams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,7 +12,7 @@ import java.util.concurrent.Callable;
 /** {@code vigil run -f FILE}: the daemon. */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs the daemon on a keepalived.conf: VRRP instances move their virtual addresses.",
-            "SIGTERM/SIGINT hand over (priority 0) and remove the addresses; SIGHUP is logged."})
+            "SIGTERM/SIGINT hand over (priority 0) and remove the addresses; SIGHUP reloads the file."})
 final class RunCommand implements Callable<Integer> {
 
     @Mixin
@@ -27,22 +24,9 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Log.debug(detail);
-        LoadResult loaded = config.load();
-        report(loaded.diagnostics());
-        if (loaded.hasErrors()) {
-            Log.error("vigil", "configuration " + config.file + " has errors; not starting");
-            return 1;
-        }
-        InstanceMapper mapper = new InstanceMapper();
-        List<InstanceParams> instances = mapper.map(loaded.config());
-        report(mapper.diagnostics());
-        if (mapper.hasErrors()) {
-            Log.error("vigil", "configuration " + config.file + " cannot run; not starting");
-            return 1;
-        }
-        String node = loaded.config().globalDefs().routerId();
+        LoadResult first = config.load();
+        List<String> apiWords = first.config().globalDefs().other().get("vigil_api");
         InetSocketAddress api;
-        List<String> apiWords = loaded.config().globalDefs().other().get("vigil_api");
         try {
             api = apiWords == null || apiWords.isEmpty() ? StatusServer.DEFAULT
                     : "off".equals(apiWords.getFirst()) ? null : StatusServer.parse(apiWords.getFirst());
@@ -50,16 +34,19 @@ final class RunCommand implements Callable<Integer> {
             Log.error("vigil", "vigil_api " + apiWords + ": expected HOST:PORT or off");
             return 1;
         }
-        return new Daemon(node, instances, api).runUntilStopped();
-    }
-
-    private static void report(List<Diagnostic> diagnostics) {
-        for (Diagnostic d : diagnostics) {
-            if (d.severity() == Severity.ERROR) {
-                Log.error("config", d.format(ConfigOptions.base()));
-            } else {
-                Log.warn("config", d.format(ConfigOptions.base()));
+        boolean[] firstLoad = {true};
+        Daemon daemon = new Daemon(() -> {
+            if (firstLoad[0]) {
+                firstLoad[0] = false;
+                return first;
             }
+            return config.load();
+        }, api);
+        Daemon.Loaded loaded = daemon.load();
+        if (loaded == null) {
+            Log.error("vigil", "configuration " + config.file + " has errors; not starting");
+            return 1;
         }
+        return daemon.runUntilStopped(loaded);
     }
 }

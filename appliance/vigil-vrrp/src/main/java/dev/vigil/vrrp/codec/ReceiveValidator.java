@@ -47,10 +47,73 @@ public final class ReceiveValidator {
     /** TTL / hop limit multicast adverts must arrive with (RFC 5798 §7.1, RFC 3768 §7.1). */
     public static final int REQUIRED_TTL = 255;
 
+    /**
+     * The outcome of {@link #check}: either an error with its message, or the fields of a valid
+     * advert. Mutable and reused by one thread (the receiver's), together with the address sums it
+     * caches for the checksum: adverts keep coming from the same master to the same group.
+     */
+    public static final class Checked {
+        private DecodeError error;
+        private String message;
+        private int priority;
+        private long advertIntervalNanos;
+        private boolean addressesMatch;
+        private InetAddress lastSrc;
+        private long lastSrcSum;
+        private InetAddress lastDst;
+        private long lastDstSum;
+
+        /** The drop reason, or {@code null} when the advert is valid. */
+        public DecodeError error() {
+            return error;
+        }
+
+        /** The drop message ({@code "bad ttl: 64 (expected: 255)"}), or {@code null} when valid. */
+        public String message() {
+            return message;
+        }
+
+        /** The advertised priority of a valid advert. */
+        public int priority() {
+            return priority;
+        }
+
+        /** The advertised interval of a valid advert. */
+        public long advertIntervalNanos() {
+            return advertIntervalNanos;
+        }
+
+        /** Whether a valid advert carries exactly the expected addresses ({@link #addressesMatch(VrrpAdvert)}). */
+        public boolean addressesMatch() {
+            return addressesMatch;
+        }
+
+        long srcSum(InetAddress src) {
+            if (!src.equals(lastSrc)) {
+                lastSrcSum = VrrpCodec.addressSum(src);
+                lastSrc = src;
+            }
+            return lastSrcSum;
+        }
+
+        long dstSum(InetAddress dst) {
+            if (!dst.equals(lastDst)) {
+                lastDstSum = VrrpCodec.addressSum(dst);
+                lastDst = dst;
+            }
+            return lastDstSum;
+        }
+    }
+
     private final Expectations expected;
+    private final byte[][] rawAddresses;
 
     public ReceiveValidator(Expectations expected) {
         this.expected = Objects.requireNonNull(expected, "expected");
+        this.rawAddresses = new byte[expected.addresses().size()][];
+        for (int i = 0; i < rawAddresses.length; i++) {
+            rawAddresses[i] = expected.addresses().get(i).getAddress();
+        }
     }
 
     public Expectations expectations() {
@@ -115,6 +178,126 @@ public final class ReceiveValidator {
             }
         }
         return decoded;
+    }
+
+    /**
+     * The checks of {@link #validate} without building a {@link VrrpAdvert} or any address: the
+     * receive path of a running instance. The outcome goes to {@code out}; a dropped advert is
+     * described exactly as {@link #validate} describes it.
+     *
+     * @return whether the advert is valid
+     */
+    public boolean check(byte[] payload, InetAddress src, InetAddress dst, int ttl, Checked out) {
+        if (quickCheck(payload, src, dst, ttl, out)) {
+            out.error = null;
+            out.message = null;
+            return true;
+        }
+        // Dropped (or a case the quick path leaves to the full one): the full checks say why.
+        switch (validate(payload, src, dst, ttl)) {
+            case DecodeResult.Error(DecodeError kind, String message) -> {
+                out.error = kind;
+                out.message = message;
+                return false;
+            }
+            case DecodeResult.Ok(VrrpAdvert advert) -> {
+                out.error = null;
+                out.message = null;
+                out.priority = advert.priority();
+                out.advertIntervalNanos = advert.advertIntervalNanos();
+                out.addressesMatch = addressesMatch(advert);
+                return true;
+            }
+        }
+    }
+
+    private boolean quickCheck(byte[] msg, InetAddress src, InetAddress dst, int ttl, Checked out) {
+        InetAddress group = expected.multicastGroup();
+        boolean multicast = dst.isMulticastAddress();
+        if (group == null ? multicast : !dst.equals(group)) {
+            return false;
+        }
+        if (multicast && ttl != REQUIRED_TTL) {
+            return false;
+        }
+        int length = msg.length;
+        if (length < VrrpCodec.HEADER_LENGTH) {
+            return false;
+        }
+        int version = (msg[0] & 0xff) >>> 4;
+        boolean ipv6 = src instanceof java.net.Inet6Address;
+        if (version != expected.version() || (msg[0] & 0x0f) != VrrpAdvert.TYPE_ADVERTISEMENT
+                || version == 2 && ipv6 || (msg[1] & 0xff) != expected.vrid()) {
+            return false;
+        }
+        int count = msg[3] & 0xff;
+        int addressLength = ipv6 ? 16 : 4;
+        int addressesEnd = VrrpCodec.HEADER_LENGTH + count * addressLength;
+        if (length != addressesEnd + (version == 2 ? VrrpAdvert.AUTH_DATA_LENGTH : 0)) {
+            return false;
+        }
+        int interval = version == 2 ? msg[5] & 0xff : ((msg[4] & 0x0f) << 8) | (msg[5] & 0xff);
+        if (interval == 0) {
+            return false;
+        }
+        if (VrrpCodec.verifySum(version, msg, 0, length, ipv6, out.srcSum(src), out.dstSum(dst),
+                expected.checksumMode()) != 0) {
+            return false;
+        }
+        boolean match = addressesMatch(msg, count, addressLength);
+        if (version == 2) {
+            int authType = msg[4] & 0xff;
+            if (authType != expected.authType() || authType == VrrpAdvert.AUTH_AH
+                    || interval != expected.advertInterval()) {
+                return false;
+            }
+            if (authType == VrrpAdvert.AUTH_PASS) {
+                // Constant time, as MessageDigest.isEqual.
+                int diff = 0;
+                for (int i = 0; i < VrrpAdvert.AUTH_DATA_LENGTH; i++) {
+                    diff |= msg[addressesEnd + i] ^ expected.authData[i];
+                }
+                if (diff != 0) {
+                    return false;
+                }
+            }
+            if (expected.strictAddressCheck() && (msg[2] & 0xff) != 255 && !match) {
+                return false;
+            }
+        }
+        out.priority = msg[2] & 0xff;
+        out.advertIntervalNanos = version == 2 ? interval * 1_000_000_000L : interval * 10_000_000L;
+        out.addressesMatch = match;
+        return true;
+    }
+
+    private boolean addressesMatch(byte[] msg, int count, int addressLength) {
+        if (count != rawAddresses.length) {
+            return false;
+        }
+        for (int i = 0; i < count; i++) {
+            int at = VrrpCodec.HEADER_LENGTH + i * addressLength;
+            boolean found = false;
+            for (byte[] want : rawAddresses) {
+                if (want.length == addressLength
+                        && java.util.Arrays.equals(msg, at, at + addressLength, want, 0, addressLength)) {
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #addressMismatchMessage(VrrpAdvert)} for a message that passed {@link #check}. */
+    public String addressMismatchMessage(byte[] payload, InetAddress src, InetAddress dst) {
+        if (VrrpCodec.decode(payload, src, dst, expected.checksumMode()) instanceof DecodeResult.Ok(VrrpAdvert a)) {
+            return addressMismatchMessage(a);
+        }
+        return "address list mismatch";
     }
 
     /** Whether the advert carries exactly the instance's addresses, in any order. */

@@ -192,6 +192,24 @@ public final class VrrpCodec {
         return fold(sum);
     }
 
+    /** The 16-bit word sum of an address, for {@link #checksumWithSums}. */
+    static long addressSum(InetAddress address) {
+        return addAddress(0, address);
+    }
+
+    /**
+     * As {@link #checksum} over a message whose checksum field is in place (0 when correct), with the
+     * address sums of source and destination already computed, so a receiver can cache them.
+     */
+    static int verifySum(int version, byte[] msg, int offset, int length, boolean ipv6, long srcSum, long dstSum,
+                         ChecksumMode mode) {
+        long sum = sum(msg, offset, length, 0);
+        if (version == 3 && (ipv6 || mode == ChecksumMode.PSEUDO_HEADER)) {
+            sum += srcSum + dstSum + (ipv6 ? (length >>> 16) + (length & 0xffff) + IPPROTO_VRRP : IPPROTO_VRRP + length);
+        }
+        return fold(sum);
+    }
+
     private static long addAddress(long sum, InetAddress address) {
         Objects.requireNonNull(address, "address");
         byte[] raw = address.getAddress();

@@ -12,15 +12,37 @@ public sealed interface VrrpEvent {
     record Startup() implements VrrpEvent {
     }
 
-    /** RFC 5798 §6.4.1 Shutdown event. */
-    record Shutdown() implements VrrpEvent {
+    /** RFC 5798 §6.4.1 Shutdown event; {@code cause} ends up in the {@link VrrpAction.Transition}. */
+    record Shutdown(String cause) implements VrrpEvent {
+        public Shutdown {
+            Objects.requireNonNull(cause, "cause");
+        }
+
+        /** A shutdown with cause {@code "shutdown"}. */
+        public Shutdown() {
+            this("shutdown");
+        }
     }
 
-    /** A validated advert for this instance, from IP source {@code source}. */
-    record AdvertReceived(VrrpAdvert advert, InetAddress source) implements VrrpEvent {
+    /**
+     * A validated advert for this instance, from IP source {@code source}. Only the fields the
+     * machine acts on are carried, so the receive path need not build a {@link VrrpAdvert}.
+     *
+     * @param priority            the advertised priority 0..255
+     * @param advertIntervalNanos the advertised interval (RFC 5798 §5.2.7 Max Advertise Interval)
+     * @param source              the IP source address
+     */
+    record AdvertReceived(int priority, long advertIntervalNanos, InetAddress source) implements VrrpEvent {
         public AdvertReceived {
-            Objects.requireNonNull(advert, "advert");
             Objects.requireNonNull(source, "source");
+            if (priority < 0 || priority > 255) {
+                throw new IllegalArgumentException("priority: " + priority + " (expected: 0..255)");
+            }
+        }
+
+        /** The event for a decoded advert. */
+        public AdvertReceived(VrrpAdvert advert, InetAddress source) {
+            this(advert.priority(), advert.advertIntervalNanos(), source);
         }
     }
 
@@ -74,6 +96,36 @@ public sealed interface VrrpEvent {
             if (priority < 1 || priority > 255) {
                 throw new IllegalArgumentException("priority: " + priority + " (expected: 1..255)");
             }
+        }
+    }
+
+    /**
+     * The instance's configuration changed in place (a reload): same VRID and version, anything
+     * else may differ. The effective priority is set separately with {@link PriorityChanged}.
+     */
+    record Reconfigure(MachineConfig config) implements VrrpEvent {
+        public Reconfigure {
+            Objects.requireNonNull(config, "config");
+        }
+    }
+
+    /**
+     * A sync group member left MASTER (keepalived {@code vrrp_sync_backup}): a MASTER goes BACKUP
+     * as if it had heard a higher priority, without a priority 0 advert; other states ignore it.
+     */
+    record SyncBackup(String cause) implements VrrpEvent {
+        public SyncBackup {
+            Objects.requireNonNull(cause, "cause");
+        }
+    }
+
+    /**
+     * The sync group goes MASTER (keepalived {@code vrrp_sync_master}): a BACKUP whose master down
+     * timer was held back by the group becomes MASTER; other states ignore it.
+     */
+    record SyncMaster(String cause) implements VrrpEvent {
+        public SyncMaster {
+            Objects.requireNonNull(cause, "cause");
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.vigil.vrrp.fsm;
 
-import dev.vigil.vrrp.codec.VrrpAdvert;
 import dev.vigil.vrrp.codec.VrrpCodec;
 import dev.vigil.vrrp.fsm.VrrpAction.AddVips;
 import dev.vigil.vrrp.fsm.VrrpAction.AdvertIgnored;
@@ -50,6 +49,12 @@ import java.util.Set;
  * <tr><td>MASTER</td><td>LinkDown / FaultRaised</td><td></td>
  *     <td>cancel timers; send advert priority 0; remove VIPs</td><td>FAULT</td></tr>
  * <tr><td>FAULT</td><td>LinkUp / FaultCleared</td><td>no fault left</td><td>as Startup</td><td>BACKUP or MASTER</td></tr>
+ * <tr><td>MASTER</td><td>PriorityChanged</td><td>another value</td><td>send advert; arm ADVERT</td><td>MASTER</td></tr>
+ * <tr><td>MASTER</td><td>SyncBackup</td><td>(sync group member left MASTER)</td>
+ *     <td>as on a higher priority advert, without priority 0</td><td>BACKUP</td></tr>
+ * <tr><td>BACKUP</td><td>SyncMaster</td><td>(sync group goes MASTER)</td><td>become MASTER</td><td>MASTER</td></tr>
+ * <tr><td>MASTER</td><td>Reconfigure</td><td>interval or GARP refresh changed</td>
+ *     <td>re-arm ADVERT / GARP_REFRESH</td><td>MASTER</td></tr>
  * <tr><td>MASTER</td><td>Shutdown</td><td>(§6.4.3)</td><td>cancel timers; send advert priority 0; remove VIPs</td><td>INIT</td></tr>
  * <tr><td>BACKUP, FAULT</td><td>Shutdown</td><td>(§6.4.2)</td><td>cancel MASTER_DOWN</td><td>INIT</td></tr>
  * </table>
@@ -71,9 +76,9 @@ import java.util.Set;
  */
 public final class VrrpStateMachine {
 
-    private final MachineConfig config;
+    private MachineConfig config;
     private final InetAddress localAddress;
-    private final long advertIntervalNanos;
+    private long advertIntervalNanos;
     private final Set<String> faults = new LinkedHashSet<>();
 
     private VrrpState state = VrrpState.INIT;
@@ -83,6 +88,12 @@ public final class VrrpStateMachine {
     private int masterPriority;
     private boolean preemptWindowOpen;
     private long preemptWindowEnd;
+    // The steady state (a BACKUP resetting its down timer, a MASTER sending) returns the same
+    // actions advert after advert; they are immutable, so they are built once per value.
+    private List<VrrpAction> downTimerActions = List.of();
+    private long downTimerNanos = -1;
+    private List<VrrpAction> advertActions = List.of();
+    private int advertActionsPriority = -1;
 
     /**
      * @param config       the instance's configuration
@@ -147,12 +158,11 @@ public final class VrrpStateMachine {
     public List<VrrpAction> handle(VrrpEvent event, long nowNanos) {
         return switch (event) {
             case VrrpEvent.Startup s -> startup();
-            case VrrpEvent.Shutdown s -> shutdown();
-            case VrrpEvent.AdvertReceived r -> advertReceived(r.advert(), r.source(), nowNanos);
+            case VrrpEvent.Shutdown s -> shutdown(s.cause());
+            case VrrpEvent.AdvertReceived r -> advertReceived(r.priority(), r.advertIntervalNanos(), r.source(), nowNanos);
             case VrrpEvent.MasterDownTimerExpired e -> state == VrrpState.BACKUP
                     ? becomeMaster(VrrpState.BACKUP, "master down timer expired") : List.of();
-            case VrrpEvent.AdvertTimerExpired e -> state == VrrpState.MASTER
-                    ? List.of(new SendAdvert(priority), armAdvert()) : List.of();
+            case VrrpEvent.AdvertTimerExpired e -> state == VrrpState.MASTER ? advertNow() : List.of();
             case VrrpEvent.GarpDelayExpired e -> state == VrrpState.MASTER && config.garp().masterRepeat() > 0
                     ? List.of(new AnnounceVips(config.garp().masterRepeat())) : List.of();
             case VrrpEvent.GarpRefreshExpired e -> state == VrrpState.MASTER
@@ -163,6 +173,9 @@ public final class VrrpStateMachine {
             case VrrpEvent.FaultRaised f -> faultRaised(f.reason());
             case VrrpEvent.FaultCleared f -> faultCleared(f.reason(), "fault cleared: " + f.reason());
             case VrrpEvent.PriorityChanged p -> priorityChanged(p.priority());
+            case VrrpEvent.Reconfigure r -> reconfigure(r.config());
+            case VrrpEvent.SyncBackup b -> state == VrrpState.MASTER ? masterToBackup(b.cause()) : List.of();
+            case VrrpEvent.SyncMaster m -> state == VrrpState.BACKUP ? becomeMaster(VrrpState.BACKUP, m.cause()) : List.of();
         };
     }
 
@@ -188,85 +201,78 @@ public final class VrrpStateMachine {
             return becomeMaster(from, from == VrrpState.INIT ? "priority 255 address owner at startup" : cause);
         }
         state = VrrpState.BACKUP;
-        return List.of(armMasterDown(masterDownIntervalNanos()), new Transition(from, VrrpState.BACKUP, cause));
+        return List.of(new ArmTimer(TimerKind.MASTER_DOWN, masterDownIntervalNanos()),
+                new Transition(from, VrrpState.BACKUP, cause));
     }
 
-    private List<VrrpAction> shutdown() {
+    private List<VrrpAction> shutdown(String cause) {
         VrrpState from = state;
         state = VrrpState.INIT;
         return switch (from) {
             case INIT -> List.of();
             // RFC 5798 §6.4.3: cancel Adver_Timer, send an advert with priority 0.
-            case MASTER -> leaveMaster(VrrpState.INIT, "shutdown");
+            case MASTER -> leaveMaster(VrrpState.INIT, cause);
             // RFC 5798 §6.4.2: cancel Master_Down_Timer.
-            case BACKUP -> List.of(new CancelTimer(TimerKind.MASTER_DOWN), new Transition(from, VrrpState.INIT, "shutdown"));
-            case FAULT -> List.of(new Transition(from, VrrpState.INIT, "shutdown"));
+            case BACKUP -> List.of(new CancelTimer(TimerKind.MASTER_DOWN), new Transition(from, VrrpState.INIT, cause));
+            case FAULT -> List.of(new Transition(from, VrrpState.INIT, cause));
         };
     }
 
-    private List<VrrpAction> advertReceived(VrrpAdvert advert, InetAddress source, long now) {
+    private List<VrrpAction> advertReceived(int advertPriority, long intervalNanos, InetAddress source, long now) {
         if (state != VrrpState.BACKUP && state != VrrpState.MASTER) {
             return List.of();
         }
         if (source.equals(localAddress)) {
             return List.of(new AdvertIgnored("advert from our own address " + source.getHostAddress()));
         }
-        return state == VrrpState.BACKUP ? backupReceived(advert, source, now) : masterReceived(advert, source);
+        return state == VrrpState.BACKUP ? backupReceived(advertPriority, intervalNanos, source, now)
+                : masterReceived(advertPriority, intervalNanos, source);
     }
 
     // RFC 5798 §6.4.2 / RFC 3768 §6.4.2
-    private List<VrrpAction> backupReceived(VrrpAdvert advert, InetAddress source, long now) {
-        if (advert.priority() == 0) {
+    private List<VrrpAction> backupReceived(int advertPriority, long intervalNanos, InetAddress source, long now) {
+        if (advertPriority == 0) {
             // The master is stopping: take over after Skew_Time.
-            return List.of(armMasterDown(skewNanos()));
+            return List.of(new ArmTimer(TimerKind.MASTER_DOWN, skewNanos()));
         }
-        boolean accept = !config.preempt() || advert.priority() >= priority;
+        boolean accept = !config.preempt() || advertPriority >= priority;
         if (!accept && !config.preemptDelay().isZero()) {
             if (!preemptWindowOpen) {
                 preemptWindowOpen = true;
                 preemptWindowEnd = now + config.preemptDelay().toNanos();
             }
             accept = now - preemptWindowEnd < 0;
-        } else if (advert.priority() >= priority) {
+        } else if (advertPriority >= priority) {
             preemptWindowOpen = false;
         }
         if (!accept) {
-            return List.of(new AdvertIgnored("lower priority " + advert.priority() + " advert from "
+            return List.of(new AdvertIgnored("lower priority " + advertPriority + " advert from "
                     + source.getHostAddress() + ", preempting"));
         }
         masterAddress = source;
-        masterPriority = advert.priority();
+        masterPriority = advertPriority;
         if (config.version() == 3) {
             // RFC 5798 §6.4.2: Master_Adver_Interval = the advert's interval; recompute the timers.
-            masterAdverIntervalNanos = advert.advertIntervalNanos();
+            masterAdverIntervalNanos = intervalNanos;
         }
-        return List.of(armMasterDown(masterDownIntervalNanos()));
+        return downTimer(masterDownIntervalNanos());
     }
 
     // RFC 5798 §6.4.3 / RFC 3768 §6.4.3
-    private List<VrrpAction> masterReceived(VrrpAdvert advert, InetAddress source) {
-        if (advert.priority() == 0) {
-            return List.of(new SendAdvert(priority), armAdvert());
+    private List<VrrpAction> masterReceived(int advertPriority, long intervalNanos, InetAddress source) {
+        if (advertPriority == 0) {
+            return advertNow();
         }
-        int cmp = Integer.compare(advert.priority(), priority);
+        int cmp = Integer.compare(advertPriority, priority);
         if (cmp > 0 || cmp == 0 && VrrpCodec.compareAddresses(source, localAddress) > 0) {
             masterAddress = source;
-            masterPriority = advert.priority();
+            masterPriority = advertPriority;
             if (config.version() == 3) {
-                masterAdverIntervalNanos = advert.advertIntervalNanos();
+                masterAdverIntervalNanos = intervalNanos;
             }
-            String cause = cmp > 0
-                    ? "higher priority " + advert.priority() + " advert from " + source.getHostAddress()
-                    : "equal priority " + advert.priority() + " advert from higher address " + source.getHostAddress();
-            List<VrrpAction> actions = new ArrayList<>(6);
-            actions.add(new CancelTimer(TimerKind.ADVERT));
-            actions.add(new CancelTimer(TimerKind.GARP_DELAY));
-            actions.add(new CancelTimer(TimerKind.GARP_REFRESH));
-            actions.add(new RemoveVips());
-            actions.add(armMasterDown(masterDownIntervalNanos()));
-            actions.add(new Transition(VrrpState.MASTER, VrrpState.BACKUP, cause));
-            state = VrrpState.BACKUP;
-            return List.copyOf(actions);
+            return masterToBackup(cmp > 0
+                    ? "higher priority " + advertPriority + " advert from " + source.getHostAddress()
+                    : "equal priority " + advertPriority + " advert from higher address " + source.getHostAddress());
         }
         // Lower priority (or equal from a lower address): keepalived answers at once so the other
         // side sees a higher-priority master and backs off, then re-announces our addresses.
@@ -279,6 +285,15 @@ public final class VrrpStateMachine {
             actions.add(new AnnounceVips(config.garp().lowerPrioRepeat()));
         }
         return List.copyOf(actions);
+    }
+
+    /** MASTER to BACKUP without priority 0 (RFC 5798 §6.4.3: another router is master). */
+    private List<VrrpAction> masterToBackup(String cause) {
+        state = VrrpState.BACKUP;
+        return List.of(new CancelTimer(TimerKind.ADVERT), new CancelTimer(TimerKind.GARP_DELAY),
+                new CancelTimer(TimerKind.GARP_REFRESH), new RemoveVips(),
+                new ArmTimer(TimerKind.MASTER_DOWN, masterDownIntervalNanos()),
+                new Transition(VrrpState.MASTER, VrrpState.BACKUP, cause));
     }
 
     private List<VrrpAction> becomeMaster(VrrpState from, String cause) {
@@ -337,19 +352,59 @@ public final class VrrpStateMachine {
     private List<VrrpAction> priorityChanged(int newPriority) {
         int old = priority;
         priority = newPriority;
-        // A MASTER whose priority drops tells the others at once, so a preempting BACKUP need not
-        // wait for the next advert.
-        if (state == VrrpState.MASTER && newPriority < old) {
-            return List.of(new SendAdvert(priority), armAdvert());
+        // A MASTER whose priority changes tells the others at once: a preempting BACKUP need not
+        // wait for the next advert to take over, and after a rise no BACKUP preempts on stale news.
+        if (state == VrrpState.MASTER && newPriority != old) {
+            return advertNow();
         }
         return List.of();
     }
 
-    private ArmTimer armAdvert() {
-        return new ArmTimer(TimerKind.ADVERT, advertIntervalNanos);
+    private List<VrrpAction> reconfigure(MachineConfig next) {
+        if (next.vrid() != config.vrid() || next.version() != config.version()) {
+            throw new IllegalArgumentException("reconfigure: vrid " + next.vrid() + " version " + next.version()
+                    + " (expected: vrid " + config.vrid() + " version " + config.version() + ")");
+        }
+        MachineConfig old = config;
+        config = next;
+        advertIntervalNanos = next.advertInterval().toNanos();
+        if (state != VrrpState.MASTER && (config.version() == 2 || state != VrrpState.BACKUP)) {
+            // Version 2 always times the master with its own interval (RFC 3768 §6.1); a version 3
+            // BACKUP keeps the one it learnt from the master.
+            masterAdverIntervalNanos = advertIntervalNanos;
+        }
+        if (state != VrrpState.MASTER) {
+            return List.of();
+        }
+        List<VrrpAction> actions = new ArrayList<>(2);
+        if (!old.advertInterval().equals(next.advertInterval())) {
+            actions.add(armAdvert());
+        }
+        if (!old.garp().masterRefresh().equals(next.garp().masterRefresh())) {
+            actions.add(next.garp().masterRefresh().isZero() ? new CancelTimer(TimerKind.GARP_REFRESH)
+                    : new ArmTimer(TimerKind.GARP_REFRESH, next.garp().masterRefresh().toNanos()));
+        }
+        return List.copyOf(actions);
     }
 
-    private static ArmTimer armMasterDown(long nanos) {
-        return new ArmTimer(TimerKind.MASTER_DOWN, nanos);
+    private List<VrrpAction> advertNow() {
+        if (advertActionsPriority != priority || !(advertActions.get(1) instanceof ArmTimer t)
+                || t.delayNanos() != advertIntervalNanos) {
+            advertActions = List.of(new SendAdvert(priority), armAdvert());
+            advertActionsPriority = priority;
+        }
+        return advertActions;
+    }
+
+    private List<VrrpAction> downTimer(long nanos) {
+        if (nanos != downTimerNanos) {
+            downTimerActions = List.of(new ArmTimer(TimerKind.MASTER_DOWN, nanos));
+            downTimerNanos = nanos;
+        }
+        return downTimerActions;
+    }
+
+    private ArmTimer armAdvert() {
+        return new ArmTimer(TimerKind.ADVERT, advertIntervalNanos);
     }
 }

@@ -25,6 +25,23 @@ public sealed interface RouterEvent {
         }
     }
 
+    /**
+     * A sync group changed state (FAULT if a member is, MASTER if all are, INIT if a member is, else
+     * BACKUP); {@link #instance()} is {@code null}, {@code cause} names the member transition that
+     * changed it.
+     */
+    record GroupTransitioned(String group, VrrpState from, VrrpState to, String cause) implements RouterEvent {
+        @Override
+        public String instance() {
+            return null;
+        }
+
+        @Override
+        public String describe() {
+            return "(" + group + ") " + from + " -> " + to + ": " + cause;
+        }
+    }
+
     /** A received advert was dropped. */
     record AdvertDropped(String instance, DecodeError reason, String message) implements RouterEvent {
         @Override

@@ -12,9 +12,7 @@ import dev.vigil.kernel.VirtualAddress;
 import dev.vigil.kernel.VrrpChannel;
 import dev.vigil.kernel.VrrpTransport;
 import dev.vigil.vrrp.codec.DecodeError;
-import dev.vigil.vrrp.codec.DecodeResult;
 import dev.vigil.vrrp.codec.ReceiveValidator;
-import dev.vigil.vrrp.codec.VrrpAdvert;
 import dev.vigil.vrrp.codec.VrrpCodec;
 import dev.vigil.vrrp.fsm.MachineConfig;
 import dev.vigil.vrrp.fsm.TimerKind;
@@ -28,22 +26,28 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Supplier;
 
 /**
- * Runs VRRP instances on one engine thread (the {@link Scheduler}'s).
+ * Runs VRRP instances and sync groups on one engine thread (the {@link Scheduler}'s).
  *
  * <p>{@link #start()} removes configured VIPs left on the interfaces (a crash restart leaves none
  * behind), reads the link states, opens one {@link VrrpChannel} per (interface, family, source,
@@ -53,7 +57,28 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * thread. A failing kernel call is reported as a {@link RouterEvent.KernelError} and the engine goes
  * on. {@link #shutdown(Duration)} makes every MASTER send priority 0 and remove its VIPs.
  *
- * <p>{@link #status()} and {@link #counters(String)} read snapshots and may be called from any thread.
+ * <h2>Tracking</h2>
+ * {@link #setTracking(String, int, Set)} gives the whole tracker state of an instance: the sum of
+ * its trackers' weights and the names of its failed weight-0 trackers. The effective priority is
+ * the base plus that sum within 1..254; an owner (255) stays 255 (keepalived: trackers neither move
+ * an owner nor make a non-owner one). Any failed tracker holds the instance in FAULT.
+ *
+ * <h2>Sync groups</h2>
+ * Around the per-instance machines (keepalived {@code vrrp_sync.c}): a member that leaves MASTER
+ * for BACKUP takes the other MASTER members to BACKUP ({@link VrrpEvent.SyncBackup}); a member with a
+ * fault of its own holds every other member in FAULT with a group fault; a member whose master down
+ * timer expires goes MASTER only when every other member is MASTER or has expired too, and then the
+ * held members go with it ({@link VrrpEvent.SyncMaster}). The owner's immediate start as MASTER is
+ * not used in a group, so that every way to MASTER passes this gate. The group's state (FAULT if a
+ * member is, MASTER if all are, INIT if a member is, else BACKUP) is reported once per change as
+ * {@link RouterEvent.GroupTransitioned}.
+ *
+ * <h2>Reload</h2>
+ * {@link #reconfigure(List, List)} diffs the new configuration against the running one by name;
+ * see {@link ReloadReport}.
+ *
+ * <p>{@link #status()}, {@link #groupStates()} and {@link #counters(String)} read snapshots and may
+ * be called from any thread.
  */
 public final class VrrpRouter {
 
@@ -68,9 +93,15 @@ public final class VrrpRouter {
     private static final int C_KERNEL_ERRORS = 8;
     private static final int C_DROPS = 9;
     private static final DecodeError[] DROP_REASONS = DecodeError.values();
+    private static final TimerKind[] TIMER_KINDS = TimerKind.values();
+    private static final VrrpEvent[] TIMER_EVENTS = new VrrpEvent[TIMER_KINDS.length];
 
-    private final List<Instance> instances = new ArrayList<>();
-    private final Map<String, Instance> byName = new LinkedHashMap<>();
+    static {
+        for (TimerKind k : TIMER_KINDS) {
+            TIMER_EVENTS[k.ordinal()] = VrrpEvent.timerExpired(k);
+        }
+    }
+
     private final VrrpTransport transport;
     private final AddressManager addressManager;
     private final NeighbourAdvertiser advertiser;
@@ -81,6 +112,15 @@ public final class VrrpRouter {
     private final AtomicLong unknownVrid = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final Map<String, Boolean> linkUp = new HashMap<>();
+    private final ArrayDeque<Runnable> groupWork = new ArrayDeque<>();
+    private final Map<String, Group> groups = new LinkedHashMap<>();
+    // Replaced, never mutated, so other threads read consistent snapshots.
+    private volatile List<Instance> instances;
+    private volatile Map<String, Instance> byName;
+    private volatile Map<String, VrrpState> groupStates = Map.of();
+    private boolean draining;
+    private boolean groupsDirty;
+    private int batch;
     private boolean started;
     private boolean stopped;
 
@@ -95,37 +135,55 @@ public final class VrrpRouter {
         }
     }
 
-    /**
-     * @throws IllegalArgumentException on duplicate names, or two instances with one VRID on one channel
-     */
+    /** A router without sync groups. */
     public VrrpRouter(List<InstanceParams> params, Ports ports, Scheduler scheduler, RouterListener listener) {
+        this(params, List.of(), ports, scheduler, listener);
+    }
+
+    /**
+     * @throws IllegalArgumentException on duplicate names, two instances with one VRID on one
+     *                                  channel, or a sync group naming an unknown instance or sharing
+     *                                  a member with another group
+     */
+    public VrrpRouter(List<InstanceParams> params, List<SyncGroupParams> syncGroups, Ports ports, Scheduler scheduler,
+                      RouterListener listener) {
         this.transport = ports.transport();
         this.addressManager = ports.addresses();
         this.advertiser = ports.advertiser();
         this.linkMonitor = ports.links();
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.listener = Objects.requireNonNull(listener, "listener");
-        Map<ChannelKey, Map<Integer, String>> vrids = new HashMap<>();
+        validate(params, syncGroups);
+        List<Instance> list = new ArrayList<>();
+        Map<String, Instance> names = new LinkedHashMap<>();
         for (InstanceParams p : params) {
-            if (byName.containsKey(p.name())) {
-                throw new IllegalArgumentException("duplicate instance name: " + p.name());
-            }
-            String clash = vrids.computeIfAbsent(ChannelKey.of(p), k -> new HashMap<>()).putIfAbsent(p.vrid(), p.name());
-            if (clash != null) {
-                throw new IllegalArgumentException("duplicate vrid " + p.vrid() + " on " + p.ifname() + " "
-                        + p.family() + ": " + clash + ", " + p.name());
-            }
             Instance inst = new Instance(p);
-            instances.add(inst);
-            byName.put(p.name(), inst);
+            list.add(inst);
+            names.put(p.name(), inst);
         }
+        this.instances = List.copyOf(list);
+        this.byName = Collections.unmodifiableMap(names);
+        for (SyncGroupParams g : syncGroups) {
+            Group group = new Group(g.name());
+            for (String m : g.members()) {
+                Instance inst = names.get(m);
+                group.members.add(inst);
+                inst.group = group;
+                inst.config = machineConfig(inst);
+            }
+            groups.put(g.name(), group);
+        }
+        publishGroupStates();
     }
 
     // ------------------------------------------------------------------ public API
 
     /** Starts every instance; blocks until done (at most 10 s) unless called on the engine thread. */
     public void start() {
-        onEngine(this::doStart, Duration.ofSeconds(10));
+        onEngine(() -> {
+            doStart();
+            return null;
+        }, Duration.ofSeconds(10));
     }
 
     /**
@@ -133,37 +191,67 @@ public final class VrrpRouter {
      * Blocks until done or {@code timeout} passed, unless called on the engine thread.
      */
     public void shutdown(Duration timeout) {
-        onEngine(this::doShutdown, timeout);
+        onEngine(() -> {
+            doShutdown();
+            return null;
+        }, timeout);
     }
 
     /**
-     * Adds {@code delta} to the instance's priority adjustment (tracker weights). The effective
-     * priority is the base plus the total adjustment, kept within 1..254; an owner (255) stays 255.
+     * Sets the complete tracker state of {@code instance}, replacing the previous one, so repeated
+     * calls are harmless. Applied on the engine thread; before {@link #start()} it is kept and
+     * applied at start.
+     *
+     * @param priorityDelta sum of the weights of the instance's trackers (effective priority =
+     *                      base + delta within 1..254; an owner stays 255)
+     * @param faults        names of failed weight-0 trackers and down tracked interfaces; any
+     *                      holds the instance in FAULT, none lets it leave FAULT (RFC 5798 §6.4.1)
+     * @throws IllegalArgumentException for an unknown instance
      */
-    public void adjustPriority(String instance, int delta) {
-        Instance inst = instance(instance);
-        scheduler.execute(() -> guarded(inst, "adjustPriority", () -> {
-            inst.priorityDelta += delta;
-            applyPriority(inst);
-        }));
+    public void setTracking(String instance, int priorityDelta, Set<String> faults) {
+        instance(instance);
+        Set<String> copy = Collections.unmodifiableSet(new LinkedHashSet<>(faults));
+        scheduler.execute(() -> {
+            Instance inst = byName.get(instance);
+            if (inst == null) {
+                return; // removed by a reload since
+            }
+            inst.trackDelta = priorityDelta;
+            inst.trackFaults = copy;
+            if (started && !stopped && !inst.removed) {
+                guarded(inst, "setTracking", () -> applyTracking(inst));
+            }
+        });
     }
 
-    /** Holds the instance in FAULT for {@code reason} (a weight-0 tracker, a sync group) until cleared. */
-    public void raiseFault(String instance, String reason) {
-        Instance inst = instance(instance);
-        scheduler.execute(() -> guarded(inst, "raiseFault", () -> handle(inst, new VrrpEvent.FaultRaised(reason))));
-    }
-
-    /** Clears a fault raised with {@link #raiseFault}. */
-    public void clearFault(String instance, String reason) {
-        Instance inst = instance(instance);
-        scheduler.execute(() -> guarded(inst, "clearFault", () -> handle(inst, new VrrpEvent.FaultCleared(reason))));
+    /**
+     * Replaces the configuration, keeping what did not change: see {@link ReloadReport}. Runs on the
+     * engine thread and blocks until done (at most 10 s).
+     *
+     * <ul>
+     *   <li>An unchanged instance keeps its state, timers and addresses.</li>
+     *   <li>A changed one with the same identity ({@link ReloadReport#restarted()}) is updated in
+     *       place: priority, interval, preemption, authentication, GARP settings, peers, VIPs (a
+     *       MASTER adds the new ones, announcing only them, and removes the dropped ones).</li>
+     *   <li>A removed one stops as at shutdown, an added one starts as at start (stale VIPs
+     *       removed first); an identity change is both.</li>
+     *   <li>Channels no longer used are closed; tracker state of removed instances is dropped.</li>
+     * </ul>
+     *
+     * @throws IllegalArgumentException if the new configuration is refused (nothing is changed)
+     */
+    public ReloadReport reconfigure(List<InstanceParams> params, List<SyncGroupParams> syncGroups) {
+        List<InstanceParams> p = List.copyOf(params);
+        List<SyncGroupParams> g = List.copyOf(syncGroups);
+        validate(p, g);
+        return onEngine(() -> doReconfigure(p, g), Duration.ofSeconds(10));
     }
 
     /** Snapshots of every instance, in configuration order. */
     public List<InstanceStatus> status() {
-        List<InstanceStatus> out = new ArrayList<>(instances.size());
-        for (Instance i : instances) {
+        List<Instance> list = instances;
+        List<InstanceStatus> out = new ArrayList<>(list.size());
+        for (Instance i : list) {
             out.add(i.status);
         }
         return out;
@@ -172,6 +260,11 @@ public final class VrrpRouter {
     /** Snapshot of one instance. */
     public InstanceStatus status(String instance) {
         return instance(instance).status;
+    }
+
+    /** The state of every sync group, in configuration order. */
+    public Map<String, VrrpState> groupStates() {
+        return groupStates;
     }
 
     /** Counter snapshot of one instance. */
@@ -196,19 +289,58 @@ public final class VrrpRouter {
         return malformed.get();
     }
 
-    // ------------------------------------------------------------------ engine thread
+    // ------------------------------------------------------------------ configuration checks
+
+    private static void validate(List<InstanceParams> params, List<SyncGroupParams> syncGroups) {
+        Set<String> names = new HashSet<>();
+        Map<ChannelKey, Map<Integer, String>> vrids = new HashMap<>();
+        for (InstanceParams p : params) {
+            if (!names.add(p.name())) {
+                throw new IllegalArgumentException("duplicate instance name: " + p.name());
+            }
+            String clash = vrids.computeIfAbsent(ChannelKey.of(p), k -> new HashMap<>()).putIfAbsent(p.vrid(), p.name());
+            if (clash != null) {
+                throw new IllegalArgumentException("duplicate vrid " + p.vrid() + " on " + p.ifname() + " "
+                        + p.family() + ": " + clash + ", " + p.name());
+            }
+        }
+        Set<String> groupNames = new HashSet<>();
+        Map<String, String> memberOf = new HashMap<>();
+        for (SyncGroupParams g : syncGroups) {
+            if (!groupNames.add(g.name())) {
+                throw new IllegalArgumentException("duplicate sync group name: " + g.name());
+            }
+            for (String m : g.members()) {
+                if (!names.contains(m)) {
+                    throw new IllegalArgumentException("sync group " + g.name() + ": unknown instance " + m);
+                }
+                String other = memberOf.putIfAbsent(m, g.name());
+                if (other != null) {
+                    throw new IllegalArgumentException("instance " + m + " in sync groups " + other + " and " + g.name());
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ engine thread: life cycle
 
     private void doStart() {
         if (started) {
             return;
         }
         started = true;
-        removeStaleVips();
+        List<Instance> all = instances;
+        removeStaleVips(all);
         readLinks();
-        for (Instance inst : instances) {
+        batch(() -> startInstances(all));
+    }
+
+    /** Opens channels, applies link, channel and tracker faults, group faults, then Startup. */
+    private void startInstances(List<Instance> list) {
+        for (Instance inst : list) {
             openChannel(inst);
         }
-        for (Instance inst : instances) {
+        for (Instance inst : list) {
             guarded(inst, "startup", () -> {
                 if (!linkUp.getOrDefault(inst.params.ifname(), false)) {
                     handle(inst, new VrrpEvent.LinkDown(inst.params.ifname()));
@@ -216,12 +348,18 @@ public final class VrrpRouter {
                 if (inst.channel == null) {
                     handle(inst, new VrrpEvent.FaultRaised("no VRRP channel"));
                 }
-                handle(inst, new VrrpEvent.Startup());
+                applyTracking(inst);
             });
+        }
+        for (Group g : groups.values()) {
+            syncFaults(g);
+        }
+        for (Instance inst : list) {
+            guarded(inst, "startup", () -> handle(inst, new VrrpEvent.Startup()));
         }
     }
 
-    private void removeStaleVips() {
+    private void removeStaleVips(List<Instance> list) {
         List<InterfaceAddress> present;
         try {
             present = addressManager.addresses();
@@ -229,16 +367,9 @@ public final class VrrpRouter {
             listener.onEvent(new RouterEvent.KernelError(null, "list addresses", e));
             return;
         }
-        for (Instance inst : instances) {
+        for (Instance inst : list) {
             for (VirtualAddress vip : inst.allVips) {
-                boolean found = false;
-                for (InterfaceAddress a : present) {
-                    if (a.ifname().equals(vip.ifname()) && a.address().equals(vip.address())) {
-                        found = true;
-                        break;
-                    }
-                }
-                if (!found) {
+                if (!isPresent(present, vip) || heldByRunningMaster(vip, inst)) {
                     continue;
                 }
                 try {
@@ -249,6 +380,29 @@ public final class VrrpRouter {
                 }
             }
         }
+    }
+
+    private static boolean isPresent(List<InterfaceAddress> present, VirtualAddress vip) {
+        for (InterfaceAddress a : present) {
+            if (a.ifname().equals(vip.ifname()) && a.address().equals(vip.address())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a running MASTER other than {@code except} owns {@code vip} (a reload must not take it away). */
+    private boolean heldByRunningMaster(VirtualAddress vip, Instance except) {
+        for (Instance i : instances) {
+            if (i != except && !i.removed && i.machine != null && i.machine.state() == VrrpState.MASTER) {
+                for (VirtualAddress v : i.allVips) {
+                    if (v.ifname().equals(vip.ifname()) && v.address().equals(vip.address())) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     private void readLinks() {
@@ -277,6 +431,7 @@ public final class VrrpRouter {
         } catch (KernelException e) {
             kernelError(inst, "open VRRP channel on " + key.ifname, e);
             inst.machine = new VrrpStateMachine(inst.config, unspecified(key.family));
+            inst.appliedFaults = Set.of();
             return;
         }
         channels.add(c);
@@ -285,26 +440,247 @@ public final class VrrpRouter {
 
     private void attach(Instance inst, Channel c) {
         c.byVrid[inst.params.vrid()] = inst;
+        inst.chan = c;
         inst.channel = c.channel;
+        inst.encodedPriority = -1;
         inst.machine = new VrrpStateMachine(inst.config, c.channel.source());
+        inst.appliedFaults = Set.of();
         publishStatus(inst);
+    }
+
+    private void detach(Instance inst) {
+        Channel c = inst.chan;
+        if (c != null && c.byVrid[inst.params.vrid()] == inst) {
+            c.byVrid[inst.params.vrid()] = null;
+        }
+        inst.chan = null;
+        inst.channel = null;
+    }
+
+    private void closeUnusedChannels() {
+        for (var it = channels.iterator(); it.hasNext(); ) {
+            Channel c = it.next();
+            boolean used = false;
+            for (Instance i : c.byVrid) {
+                if (i != null) {
+                    used = true;
+                    break;
+                }
+            }
+            if (!used) {
+                c.channel.close();
+                it.remove();
+            }
+        }
     }
 
     private void doShutdown() {
         if (stopped) {
             return;
         }
-        stopped = true;
-        for (Instance inst : instances) {
-            guarded(inst, "shutdown", () -> handle(inst, new VrrpEvent.Shutdown()));
-            for (TimerKind k : TimerKind.values()) {
-                cancelTimer(inst, k);
+        batch(() -> {
+            for (Instance inst : instances) {
+                stopInstance(inst, "shutdown");
             }
-        }
+        });
+        stopped = true;
         for (Channel c : channels) {
             c.channel.close();
         }
+        channels.clear();
     }
+
+    /** Shutdown event (a MASTER sends priority 0 and removes its VIPs), then every timer cancelled. */
+    private void stopInstance(Instance inst, String cause) {
+        if (inst.machine != null) {
+            guarded(inst, cause, () -> handle(inst, new VrrpEvent.Shutdown(cause)));
+        }
+        for (TimerSlot t : inst.timers) {
+            t.cancel();
+        }
+    }
+
+    // ------------------------------------------------------------------ engine thread: reload
+
+    private ReloadReport doReconfigure(List<InstanceParams> params, List<SyncGroupParams> syncGroups) {
+        ReloadReport[] out = new ReloadReport[1];
+        batch(() -> out[0] = reconfigureBatch(params, syncGroups));
+        return out[0];
+    }
+
+    private ReloadReport reconfigureBatch(List<InstanceParams> params, List<SyncGroupParams> syncGroups) {
+        if (stopped) {
+            throw new IllegalStateException("router is shut down");
+        }
+        Map<String, InstanceParams> next = new LinkedHashMap<>();
+        for (InstanceParams p : params) {
+            next.put(p.name(), p);
+        }
+        List<String> added = new ArrayList<>();
+        List<String> removed = new ArrayList<>();
+        Map<String, List<String>> changed = new LinkedHashMap<>();
+        List<String> restarted = new ArrayList<>();
+        List<String> unchanged = new ArrayList<>();
+        Map<String, Instance> old = byName;
+
+        // Removed instances stop first, so their VRIDs and addresses are free for the new ones.
+        for (Instance inst : instances) {
+            if (!next.containsKey(inst.params.name())) {
+                removeInstance(inst, "removed by reload");
+                removed.add(inst.params.name());
+            }
+        }
+        List<Instance> list = new ArrayList<>();
+        List<Instance> toStart = new ArrayList<>();
+        List<Runnable> inPlace = new ArrayList<>();
+        for (InstanceParams p : params) {
+            Instance cur = old.get(p.name());
+            if (cur == null) {
+                Instance inst = new Instance(p);
+                list.add(inst);
+                toStart.add(inst);
+                added.add(p.name());
+                continue;
+            }
+            List<String> diff = ParamsDiff.differences(cur.params, p);
+            if (diff.isEmpty()) {
+                list.add(cur);
+                unchanged.add(p.name());
+            } else if (ParamsDiff.identityChanged(cur.params, p)) {
+                removeInstance(cur, "restarted by reload: " + String.join(", ", diff));
+                Instance inst = new Instance(p);
+                // The trackers of the instance are the same objects; their state carries over.
+                inst.trackDelta = cur.trackDelta;
+                inst.trackFaults = cur.trackFaults;
+                list.add(inst);
+                toStart.add(inst);
+                changed.put(p.name(), diff);
+                restarted.add(p.name());
+            } else {
+                list.add(cur);
+                changed.put(p.name(), diff);
+                inPlace.add(() -> updateInPlace(cur, p));
+            }
+        }
+        Map<String, Instance> names = new LinkedHashMap<>();
+        for (Instance i : list) {
+            names.put(i.params.name(), i);
+        }
+        instances = List.copyOf(list);
+        byName = Collections.unmodifiableMap(names);
+
+        List<String> groupChanges = regroup(syncGroups, names);
+        groupsDirty = true;
+        for (Runnable r : inPlace) {
+            r.run();
+        }
+        // Membership may have changed the machine configuration (the owner shortcut, see class doc).
+        for (Instance inst : list) {
+            if (!toStart.contains(inst)) {
+                MachineConfig mc = machineConfig(inst);
+                if (!mc.equals(inst.config)) {
+                    inst.config = mc;
+                    Instance i = inst;
+                    guarded(i, "reconfigure", () -> handle(i, new VrrpEvent.Reconfigure(mc)));
+                }
+            }
+        }
+        if (started) {
+            removeStaleVips(toStart);
+            startInstances(toStart);
+            for (Group g : groups.values()) {
+                syncFaults(g);
+            }
+            for (Instance inst : list) {
+                releaseIfHeld(inst);
+            }
+        }
+        closeUnusedChannels();
+        return new ReloadReport(added, removed, changed, restarted, unchanged, groupChanges);
+    }
+
+    private void removeInstance(Instance inst, String cause) {
+        stopInstance(inst, cause);
+        inst.removed = true;
+        detach(inst);
+        publishStatus(inst);
+    }
+
+    /** Rebuilds the sync groups; an instance that left a group loses its group fault. */
+    private List<String> regroup(List<SyncGroupParams> syncGroups, Map<String, Instance> names) {
+        List<String> changes = new ArrayList<>();
+        Map<String, List<String>> before = new LinkedHashMap<>();
+        for (Group g : groups.values()) {
+            List<String> m = new ArrayList<>();
+            for (Instance i : g.members) {
+                m.add(i.params.name());
+            }
+            before.put(g.name, m);
+        }
+        Map<String, Group> kept = new HashMap<>(groups);
+        groups.clear();
+        for (Instance i : names.values()) {
+            i.group = null;
+        }
+        for (SyncGroupParams sp : syncGroups) {
+            Group g = kept.getOrDefault(sp.name(), new Group(sp.name()));
+            g.members.clear();
+            for (String m : sp.members()) {
+                Instance inst = names.get(m);
+                g.members.add(inst);
+                inst.group = g;
+            }
+            groups.put(sp.name(), g);
+            List<String> was = before.get(sp.name());
+            if (was == null) {
+                changes.add("sync group " + sp.name() + ": added " + sp.members());
+            } else if (!was.equals(sp.members())) {
+                changes.add("sync group " + sp.name() + ": members " + was + " -> " + sp.members());
+            }
+        }
+        for (String name : before.keySet()) {
+            if (!groups.containsKey(name)) {
+                changes.add("sync group " + name + ": removed");
+            }
+        }
+        for (Instance i : names.values()) {
+            if (i.group == null && i.groupFault != null && i.machine != null && !i.removed) {
+                String reason = i.groupFault;
+                i.groupFault = null;
+                guarded(i, "regroup", () -> handle(i, new VrrpEvent.FaultCleared(reason)));
+            }
+        }
+        return changes;
+    }
+
+    private void updateInPlace(Instance inst, InstanceParams p) {
+        guarded(inst, "reconfigure", () -> {
+            List<VirtualAddress> oldVips = inst.allVips;
+            inst.setParams(p);
+            inst.config = machineConfig(inst);
+            if (inst.machine == null) {
+                return; // not started yet
+            }
+            handle(inst, new VrrpEvent.Reconfigure(inst.config));
+            applyTracking(inst);
+            if (inst.machine.state() == VrrpState.MASTER) {
+                List<VirtualAddress> gone = ParamsDiff.minus(oldVips, inst.allVips);
+                List<VirtualAddress> fresh = ParamsDiff.minus(inst.allVips, oldVips);
+                for (VirtualAddress v : gone) {
+                    removeVip(inst, v);
+                }
+                for (VirtualAddress v : fresh) {
+                    addVip(inst, v);
+                }
+                int repeat = inst.params.garp().masterRepeat();
+                for (VirtualAddress v : fresh) {
+                    announce(inst, v, repeat);
+                }
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ engine thread: events
 
     private void onLink(LinkInfo info) {
         Boolean old = linkUp.put(info.name(), info.up());
@@ -312,7 +688,7 @@ public final class VrrpRouter {
             return;
         }
         for (Instance inst : instances) {
-            if (inst.params.ifname().equals(info.name())) {
+            if (inst.machine != null && inst.params.ifname().equals(info.name())) {
                 guarded(inst, "link change", () -> handle(inst,
                         info.up() ? new VrrpEvent.LinkUp(info.name()) : new VrrpEvent.LinkDown(info.name())));
             }
@@ -341,58 +717,282 @@ public final class VrrpRouter {
         if (packet.source().equals(c.channel.source())) {
             return; // our own advert looped back
         }
-        guarded(inst, "advert", () -> receive(inst, packet));
+        try {
+            receive(inst, packet);
+        } catch (RuntimeException e) {
+            listener.onEvent(new RouterEvent.InternalError(inst.params.name(), "advert", e));
+        }
     }
 
     private void receive(Instance inst, ReceivedPacket packet) {
-        DecodeResult result = inst.validator.validate(packet.payload(), packet.source(), packet.destination(), packet.ttl());
-        switch (result) {
-            case DecodeResult.Error(DecodeError kind, String message) -> {
-                inst.counters.incrementAndGet(C_DROPS + kind.ordinal());
-                listener.onEvent(new RouterEvent.AdvertDropped(inst.params.name(), kind,
-                        message + " from " + packet.source().getHostAddress()));
-            }
-            case DecodeResult.Ok(VrrpAdvert advert) -> {
-                inst.counters.incrementAndGet(C_RECEIVED);
-                if (advert.priority() == 0) {
-                    inst.counters.incrementAndGet(C_PRIO0_RECEIVED);
-                }
-                if (!inst.validator.addressesMatch(advert)) {
-                    inst.counters.incrementAndGet(C_ADDRESS_LIST);
-                    listener.onEvent(new RouterEvent.AddressListMismatch(inst.params.name(),
-                            inst.validator.addressMismatchMessage(advert) + " from " + packet.source().getHostAddress()));
-                }
-                handle(inst, new VrrpEvent.AdvertReceived(advert, packet.source()));
-            }
-        }
-    }
-
-    private void onTimer(Instance inst, TimerKind kind, long generation) {
-        if (stopped || inst.timerGeneration[kind.ordinal()] != generation) {
+        ReceiveValidator.Checked checked = inst.checked;
+        if (!inst.validator.check(packet.payload(), packet.source(), packet.destination(), packet.ttl(), checked)) {
+            DecodeError kind = checked.error();
+            inst.counters.incrementAndGet(C_DROPS + kind.ordinal());
+            listener.onEvent(new RouterEvent.AdvertDropped(inst.params.name(), kind,
+                    checked.message() + " from " + packet.source().getHostAddress()));
             return;
         }
-        inst.timers.remove(kind);
-        guarded(inst, kind + " timer", () -> handle(inst, VrrpEvent.timerExpired(kind)));
+        inst.counters.incrementAndGet(C_RECEIVED);
+        if (checked.priority() == 0) {
+            inst.counters.incrementAndGet(C_PRIO0_RECEIVED);
+        }
+        if (!checked.addressesMatch()) {
+            inst.counters.incrementAndGet(C_ADDRESS_LIST);
+            listener.onEvent(new RouterEvent.AddressListMismatch(inst.params.name(),
+                    inst.validator.addressMismatchMessage(packet.payload(), packet.source(), packet.destination())
+                            + " from " + packet.source().getHostAddress()));
+        }
+        handle(inst, new VrrpEvent.AdvertReceived(checked.priority(), checked.advertIntervalNanos(), packet.source()));
     }
 
-    private void applyPriority(Instance inst) {
+    private void onTimer(TimerSlot slot) {
+        Instance inst = slot.inst;
+        slot.handle = null;
+        if (stopped || !slot.armed || inst.removed) {
+            return;
+        }
+        long now = scheduler.nanoTime();
+        if (now - slot.deadline < 0) {
+            // Re-armed later while this firing was pending (see TimerSlot): sleep the rest.
+            slot.schedule(slot.deadline - now);
+            return;
+        }
+        slot.armed = false;
+        try {
+            if (slot.kind == TimerKind.MASTER_DOWN && inst.group != null && inst.machine.state() == VrrpState.BACKUP) {
+                batch(() -> masterDownInGroup(inst));
+            } else {
+                handle(inst, TIMER_EVENTS[slot.kind.ordinal()]);
+            }
+        } catch (RuntimeException e) {
+            listener.onEvent(new RouterEvent.InternalError(inst.params.name(), slot.kind + " timer", e));
+        }
+    }
+
+    /** keepalived vrrp_sync_can_goto_master: MASTER only together with every other member. */
+    private void masterDownInGroup(Instance inst) {
+        Group g = inst.group;
+        if (!canGoMaster(inst)) {
+            inst.wantsMaster = true;
+            return;
+        }
+        handle(inst, TIMER_EVENTS[TimerKind.MASTER_DOWN.ordinal()]);
+        String cause = "sync group " + g.name + " going MASTER with " + inst.params.name();
+        for (Instance m : List.copyOf(g.members)) {
+            if (m != inst && m.wantsMaster && m.machine.state() == VrrpState.BACKUP) {
+                handle(m, new VrrpEvent.SyncMaster(cause));
+            }
+        }
+    }
+
+    private boolean canGoMaster(Instance inst) {
+        for (Instance m : inst.group.members) {
+            if (m == inst || m.machine == null) {
+                continue;
+            }
+            VrrpState s = m.machine.state();
+            if (s != VrrpState.MASTER && !(s == VrrpState.BACKUP && m.wantsMaster)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A member held at BACKUP whose group no longer holds it (a reload) goes on as its timer said. */
+    private void releaseIfHeld(Instance inst) {
+        if (!inst.wantsMaster || inst.removed || inst.machine == null || inst.machine.state() != VrrpState.BACKUP) {
+            return;
+        }
+        if (inst.group == null) {
+            inst.wantsMaster = false;
+            guarded(inst, "release", () -> handle(inst, TIMER_EVENTS[TimerKind.MASTER_DOWN.ordinal()]));
+        } else if (canGoMaster(inst)) {
+            guarded(inst, "release", () -> batch(() -> masterDownInGroup(inst)));
+        }
+    }
+
+    // ------------------------------------------------------------------ tracking
+
+    private int effectivePriority(Instance inst) {
         int base = inst.params.priority();
-        int effective = base == MachineConfig.OWNER_PRIORITY ? base
-                : Math.clamp((long) base + inst.priorityDelta, 1, 254);
+        return base == MachineConfig.OWNER_PRIORITY ? base : Math.clamp((long) base + inst.trackDelta, 1, 254);
+    }
+
+    /** Brings the machine to the instance's tracker state: priority first, then faults. */
+    private void applyTracking(Instance inst) {
+        int effective = effectivePriority(inst);
         int old = inst.machine.effectivePriority();
-        if (effective == old) {
+        if (effective != old) {
+            listener.onEvent(new RouterEvent.PriorityChanged(inst.params.name(), old, effective));
+            handle(inst, new VrrpEvent.PriorityChanged(effective));
+        }
+        Set<String> want = inst.trackFaults;
+        Set<String> have = inst.appliedFaults;
+        if (want.equals(have)) {
             return;
         }
-        listener.onEvent(new RouterEvent.PriorityChanged(inst.params.name(), old, effective));
-        handle(inst, new VrrpEvent.PriorityChanged(effective));
+        inst.appliedFaults = want;
+        for (String f : have) {
+            if (!want.contains(f)) {
+                handle(inst, new VrrpEvent.FaultCleared(f));
+            }
+        }
+        for (String f : want) {
+            if (!have.contains(f)) {
+                handle(inst, new VrrpEvent.FaultRaised(f));
+            }
+        }
     }
+
+    // ------------------------------------------------------------------ sync groups
+
+    /** Faults of the member's own (tracking, link, channel), not the one its group put on it. */
+    private static boolean hasOwnFault(Instance m) {
+        return m.machine != null && m.machine.faults().size() > (m.groupFault != null ? 1 : 0);
+    }
+
+    /** Holds every member in FAULT while another member has a fault of its own. */
+    private void syncFaults(Group g) {
+        for (Instance m : List.copyOf(g.members)) {
+            if (m.machine == null || m.removed) {
+                continue;
+            }
+            Instance faulty = null;
+            for (Instance o : g.members) {
+                if (o != m && hasOwnFault(o)) {
+                    faulty = o;
+                    break;
+                }
+            }
+            if (faulty != null && m.groupFault == null) {
+                m.groupFault = "sync group " + g.name + " member " + faulty.params.name() + " in FAULT";
+                handle(m, new VrrpEvent.FaultRaised(m.groupFault));
+            } else if (faulty == null && m.groupFault != null) {
+                String reason = m.groupFault;
+                m.groupFault = null;
+                handle(m, new VrrpEvent.FaultCleared(reason));
+            }
+        }
+    }
+
+    /**
+     * Runs {@code body} as one step for the sync groups: their reactions run and their states are
+     * reported once, after it.
+     */
+    private void batch(Runnable body) {
+        batch++;
+        try {
+            body.run();
+        } finally {
+            batch--;
+        }
+        if (batch == 0) {
+            settle();
+        }
+    }
+
+    /** Runs the group reactions queued by {@link #handle}, then reports group state changes. */
+    private void settle() {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        try {
+            Runnable r;
+            while ((r = groupWork.poll()) != null) {
+                r.run();
+            }
+        } finally {
+            draining = false;
+        }
+        evaluateGroups();
+    }
+
+    private void evaluateGroups() {
+        if (!groupsDirty) {
+            return;
+        }
+        groupsDirty = false;
+        boolean any = false;
+        for (Group g : groups.values()) {
+            VrrpState now = groupState(g);
+            if (now != g.state) {
+                VrrpState from = g.state;
+                g.state = now;
+                any = true;
+                String why = g.cause != null ? g.cause : "sync group membership changed";
+                listener.onEvent(new RouterEvent.GroupTransitioned(g.name, from, now, why));
+            }
+            g.cause = null;
+        }
+        if (any || groupStates.size() != groups.size() || !groupStates.keySet().equals(groups.keySet())) {
+            publishGroupStates();
+        }
+    }
+
+    private static VrrpState groupState(Group g) {
+        boolean allMaster = true;
+        boolean anyInit = false;
+        for (Instance m : g.members) {
+            VrrpState s = m.machine == null ? VrrpState.INIT : m.machine.state();
+            if (s == VrrpState.FAULT) {
+                return VrrpState.FAULT;
+            }
+            anyInit |= s == VrrpState.INIT;
+            allMaster &= s == VrrpState.MASTER;
+        }
+        return anyInit ? VrrpState.INIT : allMaster ? VrrpState.MASTER : VrrpState.BACKUP;
+    }
+
+    private void publishGroupStates() {
+        Map<String, VrrpState> out = new LinkedHashMap<>();
+        for (Group g : groups.values()) {
+            out.put(g.name, g.state);
+        }
+        groupStates = Collections.unmodifiableMap(out);
+    }
+
+    /** What a member's transition does to the rest of its group (keepalived vrrp_sync.c). */
+    private void groupReaction(Instance inst, VrrpState from, VrrpState to, String cause) {
+        Group g = inst.group;
+        if (g == null || inst.removed) {
+            return;
+        }
+        if (g.cause == null) {
+            g.cause = inst.params.name() + " " + from + " -> " + to + ": " + cause;
+        }
+        if (from == VrrpState.MASTER && to == VrrpState.BACKUP) {
+            String why = "sync group " + g.name + ": " + inst.params.name() + " left MASTER";
+            for (Instance m : List.copyOf(g.members)) {
+                if (m != inst && m.machine != null && m.machine.state() == VrrpState.MASTER) {
+                    handle(m, new VrrpEvent.SyncBackup(why));
+                }
+            }
+        }
+        if (to == VrrpState.FAULT || from == VrrpState.FAULT) {
+            syncFaults(g);
+        }
+    }
+
+    // ------------------------------------------------------------------ actions
 
     private void handle(Instance inst, VrrpEvent event) {
         List<VrrpAction> actions = inst.machine.handle(event, scheduler.nanoTime());
-        for (VrrpAction action : actions) {
-            apply(inst, action);
+        for (int i = 0, n = actions.size(); i < n; i++) {
+            apply(inst, actions.get(i));
         }
         publishStatus(inst);
+        if (inst.group != null) {
+            if (event instanceof VrrpEvent.FaultRaised || event instanceof VrrpEvent.FaultCleared
+                    || event instanceof VrrpEvent.LinkDown || event instanceof VrrpEvent.LinkUp) {
+                Group g = inst.group;
+                groupWork.add(() -> syncFaults(g));
+            }
+            if (batch == 0) {
+                settle();
+            }
+        }
     }
 
     private void apply(Instance inst, VrrpAction action) {
@@ -400,34 +1000,56 @@ public final class VrrpRouter {
             case VrrpAction.SendAdvert(int priority) -> sendAdvert(inst, priority);
             case VrrpAction.AddVips a -> {
                 for (VirtualAddress v : inst.allVips) {
-                    try {
-                        addressManager.add(v);
-                    } catch (KernelException e) {
-                        kernelError(inst, "add " + v, e);
-                    }
+                    addVip(inst, v);
                 }
             }
             case VrrpAction.RemoveVips r -> {
                 for (VirtualAddress v : inst.allVips) {
-                    try {
-                        addressManager.remove(v);
-                    } catch (KernelException e) {
-                        kernelError(inst, "remove " + v, e);
-                    }
+                    removeVip(inst, v);
                 }
             }
-            case VrrpAction.AnnounceVips(int repeat) -> announce(inst, repeat);
-            case VrrpAction.ArmTimer(TimerKind kind, long delay) -> armTimer(inst, kind, delay);
-            case VrrpAction.CancelTimer(TimerKind kind) -> cancelTimer(inst, kind);
+            case VrrpAction.AnnounceVips(int repeat) -> {
+                for (VirtualAddress v : inst.allVips) {
+                    announce(inst, v, repeat);
+                }
+            }
+            case VrrpAction.ArmTimer(TimerKind kind, long delay) -> {
+                if (kind == TimerKind.MASTER_DOWN) {
+                    inst.wantsMaster = false;
+                }
+                inst.timers[kind.ordinal()].arm(delay);
+            }
+            case VrrpAction.CancelTimer(TimerKind kind) -> inst.timers[kind.ordinal()].cancel();
             case VrrpAction.Transition(VrrpState from, VrrpState to, String cause) -> {
+                inst.wantsMaster = false;
                 inst.counters.incrementAndGet(C_TRANSITIONS);
                 if (to == VrrpState.MASTER) {
                     inst.counters.incrementAndGet(C_BECAME_MASTER);
                 }
                 publishStatus(inst);
                 listener.onEvent(new RouterEvent.Transitioned(inst.params.name(), from, to, cause));
+                if (inst.group != null) {
+                    groupsDirty = true;
+                    groupWork.add(() -> groupReaction(inst, from, to, cause));
+                }
             }
             case VrrpAction.AdvertIgnored i -> inst.counters.incrementAndGet(C_IGNORED);
+        }
+    }
+
+    private void addVip(Instance inst, VirtualAddress v) {
+        try {
+            addressManager.add(v);
+        } catch (KernelException e) {
+            kernelError(inst, "add " + v, e);
+        }
+    }
+
+    private void removeVip(Instance inst, VirtualAddress v) {
+        try {
+            addressManager.remove(v);
+        } catch (KernelException e) {
+            kernelError(inst, "remove " + v, e);
         }
     }
 
@@ -435,61 +1057,37 @@ public final class VrrpRouter {
         if (inst.channel == null) {
             return;
         }
-        inst.template = inst.template.withPriority(priority);
-        InetAddress src = inst.channel.source();
-        InetAddress group = inst.params.effectiveGroup();
-        if (group != null) {
-            sendTo(inst, src, group, priority);
-        } else {
-            for (InetAddress peer : inst.params.unicastPeers()) {
-                sendTo(inst, src, peer, priority);
-            }
+        if (inst.encodedPriority != priority) {
+            inst.encode(priority);
         }
-    }
-
-    private void sendTo(Instance inst, InetAddress src, InetAddress dst, int priority) {
-        // One buffer per instance: the channel copies the bytes before send returns.
-        VrrpCodec.encode(inst.template, src, dst, inst.params.checksumMode(), inst.sendBuffer, 0);
-        try {
-            inst.channel.send(dst, inst.sendBuffer);
-            inst.counters.incrementAndGet(C_SENT);
-            if (priority == 0) {
-                inst.counters.incrementAndGet(C_PRIO0_SENT);
-            }
-        } catch (KernelException e) {
-            kernelError(inst, "send advert to " + dst.getHostAddress(), e);
-        }
-    }
-
-    private void announce(Instance inst, int repeat) {
-        for (VirtualAddress v : inst.allVips) {
-            for (int i = 0; i < repeat; i++) {
-                try {
-                    if (v.address() instanceof Inet4Address a4) {
-                        advertiser.gratuitousArp(v.ifname(), a4);
-                    } else {
-                        advertiser.unsolicitedNeighbourAdvert(v.ifname(), (Inet6Address) v.address());
-                    }
-                } catch (KernelException e) {
-                    kernelError(inst, "announce " + v.address().getHostAddress() + " on " + v.ifname(), e);
-                    break;
+        InetAddress[] dst = inst.destinations;
+        for (int i = 0; i < dst.length; i++) {
+            try {
+                // The channel copies the bytes before send returns, so the encoding is reused.
+                inst.channel.send(dst[i], inst.encoded[i]);
+                inst.counters.incrementAndGet(C_SENT);
+                if (priority == 0) {
+                    inst.counters.incrementAndGet(C_PRIO0_SENT);
                 }
+            } catch (KernelException e) {
+                kernelError(inst, "send advert to " + dst[i].getHostAddress(), e);
             }
         }
     }
 
-    private void armTimer(Instance inst, TimerKind kind, long delayNanos) {
-        cancelTimer(inst, kind);
-        long generation = ++inst.timerGeneration[kind.ordinal()];
-        inst.timers.put(kind, scheduler.schedule(() -> onTimer(inst, kind, generation), delayNanos));
-    }
-
-    private void cancelTimer(Instance inst, TimerKind kind) {
-        Scheduler.Cancellable c = inst.timers.remove(kind);
-        if (c != null) {
-            c.cancel();
+    private void announce(Instance inst, VirtualAddress v, int repeat) {
+        for (int i = 0; i < repeat; i++) {
+            try {
+                if (v.address() instanceof Inet4Address a4) {
+                    advertiser.gratuitousArp(v.ifname(), a4);
+                } else {
+                    advertiser.unsolicitedNeighbourAdvert(v.ifname(), (Inet6Address) v.address());
+                }
+            } catch (KernelException e) {
+                kernelError(inst, "announce " + v.address().getHostAddress() + " on " + v.ifname(), e);
+                break;
+            }
         }
-        inst.timerGeneration[kind.ordinal()]++;
     }
 
     private void kernelError(Instance inst, String action, KernelException e) {
@@ -509,9 +1107,13 @@ public final class VrrpRouter {
 
     private void publishStatus(Instance inst) {
         VrrpStateMachine m = inst.machine;
+        if (m == null) {
+            return;
+        }
         InstanceStatus old = inst.status;
         InetAddress source = inst.channel == null ? null : inst.channel.source();
         if (old.state() == m.state() && old.effectivePriority() == m.effectivePriority()
+                && old.basePriority() == inst.params.priority()
                 && Objects.equals(old.masterAddress(), m.masterAddress()) && old.masterPriority() == m.masterPriority()
                 && Objects.equals(old.sourceAddress(), source)) {
             return;
@@ -520,25 +1122,27 @@ public final class VrrpRouter {
                 m.masterAddress(), m.masterPriority(), source);
     }
 
-    private void onEngine(Runnable task, Duration timeout) {
+    private <T> T onEngine(Supplier<T> task, Duration timeout) {
         if (scheduler.inEngineThread()) {
-            task.run();
-            return;
+            return task.get();
         }
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<T> done = new CompletableFuture<>();
         scheduler.execute(() -> {
             try {
-                task.run();
-                done.complete(null);
+                done.complete(task.get());
             } catch (Throwable t) {
                 done.completeExceptionally(t);
             }
         });
         try {
-            done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return null;
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
             throw new IllegalStateException("engine task failed", e.getCause());
         } catch (TimeoutException e) {
             throw new IllegalStateException("engine task did not finish within " + timeout);
@@ -551,6 +1155,12 @@ public final class VrrpRouter {
             throw new IllegalArgumentException("unknown instance: " + name + " (expected: one of " + byName.keySet() + ")");
         }
         return inst;
+    }
+
+    /** The machine configuration: a sync group member never takes the owner's shortcut to MASTER. */
+    private static MachineConfig machineConfig(Instance inst) {
+        MachineConfig mc = inst.params.toMachineConfig();
+        return inst.group != null && mc.initialState() != VrrpState.BACKUP ? mc.withInitialState(VrrpState.BACKUP) : mc;
     }
 
     private static InetAddress unspecified(AddressFamily family) {
@@ -579,32 +1189,121 @@ public final class VrrpRouter {
         }
     }
 
-    private static final class Instance {
-        final InstanceParams params;
-        final MachineConfig config;
-        final ReceiveValidator validator;
-        final List<VirtualAddress> allVips;
-        final byte[] sendBuffer;
-        final EnumMap<TimerKind, Scheduler.Cancellable> timers = new EnumMap<>(TimerKind.class);
-        final long[] timerGeneration = new long[TimerKind.values().length];
+    private static final class Group {
+        final String name;
+        final List<Instance> members = new ArrayList<>();
+        VrrpState state = VrrpState.INIT;
+        String cause;
+
+        Group(String name) {
+            this.name = name;
+        }
+    }
+
+    /**
+     * One timer of one instance. Re-arming to a later deadline while a firing is pending keeps that
+     * firing and moves the deadline; the firing then sleeps the rest. A BACKUP that hears its master
+     * every interval so schedules one task per Master_Down_Interval instead of one per advert.
+     */
+    private final class TimerSlot implements Runnable {
+        final Instance inst;
+        final TimerKind kind;
+        Scheduler.Cancellable handle;
+        long firesAt;
+        long deadline;
+        boolean armed;
+
+        TimerSlot(Instance inst, TimerKind kind) {
+            this.inst = inst;
+            this.kind = kind;
+        }
+
+        void arm(long delayNanos) {
+            long now = scheduler.nanoTime();
+            deadline = now + delayNanos;
+            armed = true;
+            if (handle != null && firesAt - deadline <= 0) {
+                return;
+            }
+            if (handle != null) {
+                handle.cancel();
+            }
+            schedule(delayNanos);
+        }
+
+        void schedule(long delayNanos) {
+            firesAt = scheduler.nanoTime() + delayNanos;
+            handle = scheduler.schedule(this, delayNanos);
+        }
+
+        void cancel() {
+            armed = false;
+            if (handle != null) {
+                handle.cancel();
+                handle = null;
+            }
+        }
+
+        @Override
+        public void run() {
+            onTimer(this);
+        }
+    }
+
+    private final class Instance {
+        InstanceParams params;
+        MachineConfig config;
+        ReceiveValidator validator;
+        List<VirtualAddress> allVips;
+        InetAddress[] destinations = new InetAddress[0];
+        byte[][] encoded = new byte[0][];
+        int encodedPriority = -1;
+        final TimerSlot[] timers = new TimerSlot[TIMER_KINDS.length];
         final AtomicLongArray counters = new AtomicLongArray(C_DROPS + DROP_REASONS.length);
+        final ReceiveValidator.Checked checked = new ReceiveValidator.Checked();
         VrrpStateMachine machine;
         VrrpChannel channel;
-        VrrpAdvert template;
-        int priorityDelta;
+        Channel chan;
+        Group group;
+        int trackDelta;
+        Set<String> trackFaults = Set.of();
+        Set<String> appliedFaults = Set.of();
+        String groupFault;
+        boolean wantsMaster;
+        boolean removed;
         volatile InstanceStatus status;
 
         Instance(InstanceParams params) {
-            this.params = params;
+            for (TimerKind k : TIMER_KINDS) {
+                timers[k.ordinal()] = new TimerSlot(this, k);
+            }
+            setParams(params);
             this.config = params.toMachineConfig();
-            this.validator = new ReceiveValidator(params.expectations());
-            List<VirtualAddress> all = new ArrayList<>(params.vips());
-            all.addAll(params.excludedVips());
-            this.allVips = List.copyOf(all);
-            this.template = params.advertTemplate();
-            this.sendBuffer = new byte[template.encodedLength()];
             this.status = new InstanceStatus(params.name(), VrrpState.INIT, params.priority(), params.priority(),
                     null, 0, null);
+        }
+
+        void setParams(InstanceParams p) {
+            this.params = p;
+            this.validator = new ReceiveValidator(p.expectations());
+            List<VirtualAddress> all = new ArrayList<>(p.vips());
+            all.addAll(p.excludedVips());
+            this.allVips = List.copyOf(all);
+            InetAddress group = p.effectiveGroup();
+            this.destinations = group != null ? new InetAddress[]{group} : p.unicastPeers().toArray(new InetAddress[0]);
+            this.encodedPriority = -1;
+        }
+
+        /** Encodes the advert with {@code priority} once per destination (the checksum depends on it). */
+        void encode(int priority) {
+            var template = params.advertTemplate().withPriority(priority);
+            InetAddress src = channel.source();
+            byte[][] out = new byte[destinations.length][];
+            for (int i = 0; i < destinations.length; i++) {
+                out[i] = VrrpCodec.encode(template, src, destinations[i], params.checksumMode());
+            }
+            encoded = out;
+            encodedPriority = priority;
         }
     }
 }

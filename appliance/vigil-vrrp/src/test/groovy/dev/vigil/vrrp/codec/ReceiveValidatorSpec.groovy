@@ -149,4 +149,64 @@ class ReceiveValidatorSpec extends Specification {
                 DecodeError.ADDRESS_MISMATCH, 'address list mismatch: [192.168.1.10] (expected: [192.168.1.10, 192.168.1.11])')
         validator.validate(v2Bytes(prio: 255, vips: [ip('192.168.1.10')]), SRC, GROUP, 255) instanceof DecodeResult.Ok
     }
+
+    def 'check agrees with validate: #what'() {
+        given:
+        def out = new ReceiveValidator.Checked()
+        def full = validator.validate(bytes, src, dst, ttl)
+
+        when:
+        boolean ok = validator.check(bytes, src, dst, ttl, out)
+
+        then:
+        ok == (full instanceof DecodeResult.Ok)
+        if (full instanceof DecodeResult.Ok) {
+            def a = (full as DecodeResult.Ok).advert()
+            assert out.error() == null
+            assert out.priority() == a.priority()
+            assert out.advertIntervalNanos() == a.advertIntervalNanos()
+            assert out.addressesMatch() == validator.addressesMatch(a)
+        } else {
+            def e = full as DecodeResult.Error
+            assert out.error() == e.kind()
+            assert out.message() == e.message()
+        }
+
+        where:
+        what                  | validator                        | bytes                                                      | src | dst                | ttl
+        'valid v2'            | v2Validator()                    | v2Bytes(prio: 200)                                         | SRC | GROUP              | 255
+        'other addresses'     | v2Validator()                    | v2Bytes(vips: [ip('192.168.1.99')])                        | SRC | GROUP              | 255
+        'strict addresses'    | v2Validator(strict: true)        | v2Bytes(vips: [ip('192.168.1.99')])                        | SRC | GROUP              | 255
+        'bad ttl'             | v2Validator()                    | v2Bytes()                                                  | SRC | GROUP              | 64
+        'wrong password'      | v2Validator()                    | v2Bytes(password: 'other'.bytes)                           | SRC | GROUP              | 255
+        'no password'         | v2Validator()                    | v2Bytes(password: null)                                    | SRC | GROUP              | 255
+        'other interval'      | v2Validator()                    | v2Bytes(interval: 3)                                       | SRC | GROUP              | 255
+        'other vrid'          | v2Validator()                    | v2Bytes(vrid: 52)                                          | SRC | GROUP              | 255
+        'bad checksum'        | v2Validator()                    | corrupt(v2Bytes(), 6)                                      | SRC | GROUP              | 255
+        'truncated'           | v2Validator()                    | Arrays.copyOf(v2Bytes(), 10)                               | SRC | GROUP              | 255
+        'unicast to group'    | v2Validator(group: null)         | v2Bytes()                                                  | SRC | GROUP              | 255
+        'valid v3'            | v3Validator()                    | VrrpCodec.encode(VrrpAdvert.v3(51, 90, 25, VIPS), SRC, GROUP, PSEUDO_HEADER) | SRC | GROUP | 255
+        'v3 wrong pseudo'     | v3Validator()                    | VrrpCodec.encode(VrrpAdvert.v3(51, 90, 25, VIPS), SRC, ip('224.0.0.19'), PSEUDO_HEADER) | SRC | GROUP | 255
+        'v3 from other src'   | v3Validator()                    | VrrpCodec.encode(VrrpAdvert.v3(51, 90, 25, VIPS), ip('192.168.1.7'), GROUP, PSEUDO_HEADER) | SRC | GROUP | 255
+    }
+
+    def 'check caches the address sums per source without mixing sources up'() {
+        given:
+        def validator = v3Validator()
+        def out = new ReceiveValidator.Checked()
+        def other = ip('192.168.1.7')
+        byte[] fromSrc = VrrpCodec.encode(VrrpAdvert.v3(51, 90, 25, VIPS), SRC, GROUP, PSEUDO_HEADER)
+        byte[] fromOther = VrrpCodec.encode(VrrpAdvert.v3(51, 80, 25, VIPS), other, GROUP, PSEUDO_HEADER)
+
+        expect:
+        validator.check(fromSrc, SRC, GROUP, 255, out) && out.priority() == 90
+        validator.check(fromOther, other, GROUP, 255, out) && out.priority() == 80
+        !validator.check(fromSrc, other, GROUP, 255, out) && out.error() == DecodeError.BAD_CHECKSUM
+        validator.check(fromSrc, SRC, GROUP, 255, out)
+    }
+
+    static byte[] corrupt(byte[] b, int at) {
+        b[at] ^= 0x55
+        b
+    }
 }

@@ -426,7 +426,7 @@ class VrrpStateMachineSpec extends Specification {
         on(m, new Shutdown()) == [new Transition(FAULT, INIT, 'shutdown')]
     }
 
-    def 'a priority drop on MASTER is advertised at once; the new priority is used for timers'() {
+    def 'a priority change on MASTER is advertised at once; the new priority is used for timers'() {
         given:
         def m = master()
 
@@ -434,6 +434,7 @@ class VrrpStateMachineSpec extends Specification {
         on(m, new PriorityChanged(80)) == [new SendAdvert(80), new ArmTimer(ADVERT, S)]
         m.effectivePriority() == 80
         on(m, new AdvertTimerExpired()).first() == new SendAdvert(80)
+        on(m, new PriorityChanged(90)) == [new SendAdvert(90), new ArmTimer(ADVERT, S)]
         on(m, new PriorityChanged(90)) == []
         // (256 - 90) / 256 s of skew
         on(m, advert(95, HIGHER)).contains(new ArmTimer(MASTER_DOWN, 3_648_437_500))
@@ -447,6 +448,67 @@ class VrrpStateMachineSpec extends Specification {
         expect:
         on(m, new PriorityChanged(200)) == []
         on(m, advert(150, HIGHER)).first() instanceof AdvertIgnored
+    }
+
+    def 'SyncBackup takes a MASTER to BACKUP without priority 0; other states ignore it'() {
+        given:
+        def m = master()
+
+        expect:
+        on(m, new VrrpEvent.SyncBackup('sync group G: VI_2 left MASTER')) == [new CancelTimer(ADVERT), new CancelTimer(GARP_DELAY),
+                new CancelTimer(GARP_REFRESH), new RemoveVips(), new ArmTimer(MASTER_DOWN, 3_609_375_000),
+                new Transition(MASTER, BACKUP, 'sync group G: VI_2 left MASTER')]
+        on(m, new VrrpEvent.SyncBackup('again')) == []
+    }
+
+    def 'SyncMaster takes a BACKUP to MASTER; other states ignore it'() {
+        given:
+        def m = backup()
+
+        expect:
+        on(m, new VrrpEvent.SyncMaster('sync group G going MASTER')) ==
+                BECOME_MASTER_100 + [new Transition(BACKUP, MASTER, 'sync group G going MASTER')]
+        on(m, new VrrpEvent.SyncMaster('again')) == []
+    }
+
+    def 'Reconfigure on a MASTER re-arms the advert timer with a new interval'() {
+        given:
+        def m = master()
+
+        expect:
+        on(m, new VrrpEvent.Reconfigure(MachineConfig.v2(1, 100, 2))) == [new ArmTimer(ADVERT, 2 * S)]
+        on(m, new AdvertTimerExpired()) == [new SendAdvert(100), new ArmTimer(ADVERT, 2 * S)]
+        on(m, new VrrpEvent.Reconfigure(MachineConfig.v2(1, 100, 2).withPreempt(false, Duration.ZERO))) == []
+        m.config().preempt() == false
+    }
+
+    def 'Reconfigure on a version 2 BACKUP uses the new interval for the down timer'() {
+        given:
+        def m = backup()
+
+        expect:
+        on(m, new VrrpEvent.Reconfigure(MachineConfig.v2(1, 100, 2))) == []
+        on(m, advert(150, HIGHER, 2)) == [new ArmTimer(MASTER_DOWN, 6_609_375_000)]
+    }
+
+    def 'Reconfigure refuses another VRID or version'() {
+        given:
+        def m = backup()
+
+        when:
+        on(m, new VrrpEvent.Reconfigure(MachineConfig.v2(2, 100, 1)))
+
+        then:
+        def e = thrown(IllegalArgumentException)
+        e.message == 'reconfigure: vrid 2 version 2 (expected: vrid 1 version 2)'
+    }
+
+    def 'Shutdown carries its cause'() {
+        given:
+        def m = master()
+
+        expect:
+        on(m, new Shutdown('removed by reload')).last() == new Transition(MASTER, INIT, 'removed by reload')
     }
 
     def 'configuration is checked: #message'() {

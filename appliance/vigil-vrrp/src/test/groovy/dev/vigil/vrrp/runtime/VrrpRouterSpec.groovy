@@ -419,7 +419,7 @@ class VrrpRouterSpec extends Specification {
         advance(5)
 
         when:
-        a.router.adjustPriority('VI_1', -150)
+        a.router.setTracking('VI_1', -150, [] as Set)
         advance(4)
 
         then:
@@ -435,14 +435,14 @@ class VrrpRouterSpec extends Specification {
         advance(5)
 
         when:
-        a.router.raiseFault('VI_1', 'track_script chk')
+        a.router.setTracking('VI_1', 0, ['track_script chk'] as Set)
         scheduler.runPending()
 
         then:
         a.state() == FAULT
 
         when:
-        a.router.clearFault('VI_1', 'track_script chk')
+        a.router.setTracking('VI_1', 0, [] as Set)
         scheduler.runPending()
 
         then:
