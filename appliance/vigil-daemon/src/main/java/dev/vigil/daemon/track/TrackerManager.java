@@ -46,6 +46,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TrackerManager implements AutoCloseable {
 
+    /** One listener instance, so that {@link #close()} can unsubscribe exactly it. */
+    private final java.util.function.Consumer<LinkInfo> linkListener = this::linkChanged;
+
     static final long FILE_POLL_MILLIS = 200;
 
     private enum Kind {
@@ -203,7 +206,7 @@ public final class TrackerManager implements AutoCloseable {
             for (LinkInfo l : linkMonitor.links()) {
                 links.computeIfPresent(l.name(), (k, v) -> l.up());
             }
-            linkMonitor.subscribe(this::linkChanged);
+            linkMonitor.subscribe(linkListener);
         }
         for (String inst : bindings.keySet()) {
             Tracking t = compute(inst);
@@ -375,6 +378,9 @@ public final class TrackerManager implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (!links.isEmpty()) {
+            linkMonitor.unsubscribe(linkListener);
+        }
         // interrupt every script first so that their kills and exits overlap, then wait for each
         scripts.values().forEach(ScriptTracker::stop);
         scripts.values().forEach(ScriptTracker::close);

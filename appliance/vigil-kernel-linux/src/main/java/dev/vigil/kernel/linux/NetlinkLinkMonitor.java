@@ -59,6 +59,11 @@ public final class NetlinkLinkMonitor implements LinkMonitor {
         }
     }
 
+    @Override
+    public void unsubscribe(Consumer<LinkInfo> listener) {
+        listeners.remove(listener);
+    }
+
     /** Receive or decode failures seen by the monitor thread. */
     public long errors() {
         return errors.get();

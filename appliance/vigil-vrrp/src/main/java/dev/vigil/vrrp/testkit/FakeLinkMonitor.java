@@ -44,6 +44,11 @@ public final class FakeLinkMonitor implements LinkMonitor {
     }
 
     @Override
+    public void unsubscribe(Consumer<LinkInfo> listener) {
+        listeners.remove(listener);
+    }
+
+    @Override
     public void close() {
         listeners.clear();
     }
