@@ -1,0 +1,41 @@
+package dev.vigil.kernel.forward;
+
+import dev.vigil.kernel.KernelException;
+
+/**
+ * The port through which the daemon programs load balancing (IPVS, nftables, or memory in tests).
+ * It works by desired state: the daemon hands over the complete set of services and destinations
+ * and the forwarder makes its rules match.
+ *
+ * <p>Guarantees every implementation gives:
+ * <ul>
+ *   <li><b>Reconciling.</b> {@link #apply} reads what the kernel holds, computes the difference
+ *       with {@link ForwardingDiff} and changes only that; untouched services and destinations keep
+ *       their established connections.</li>
+ *   <li><b>Idempotent.</b> Applying the state {@link #current()} returns, or the same desired state
+ *       twice, performs no operations and reports none.</li>
+ *   <li><b>Batched.</b> One {@code apply} is sent to the kernel as few requests as the backend
+ *       allows; a backend with transactions (nftables) applies it all or nothing.</li>
+ *   <li><b>Ownership.</b> Only rules this forwarder created are read back, changed or deleted;
+ *       anything else in the kernel is left alone.</li>
+ *   <li><b>Adoption.</b> Ownership is recorded in the kernel, not in the process: a new instance
+ *       (a restarted daemon) sees the rules an earlier one made through {@link #current()} and
+ *       takes them over without flushing them.</li>
+ * </ul>
+ * A backend that cannot express part of a desired state (a scheduler or forwarding method it lacks)
+ * rejects the whole {@code apply} before changing anything.
+ */
+public interface Forwarder extends AutoCloseable {
+    /** Makes the owned rules equal {@code desired}; returns the operations performed. */
+    ApplyReport apply(DesiredState desired) throws KernelException;
+
+    /** The services and destinations this forwarder owns, as read from the kernel now. */
+    DesiredState current() throws KernelException;
+
+    /** Counters of the owned services and destinations. */
+    ForwarderStats stats() throws KernelException;
+
+    /** Releases the forwarder's kernel handles; the rules stay in place. */
+    @Override
+    void close();
+}

@@ -1,0 +1,172 @@
+package dev.vigil.kernel.forward
+
+import dev.vigil.kernel.AddressFamily
+import dev.vigil.kernel.forward.ForwardingOp.AddDestination
+import dev.vigil.kernel.forward.ForwardingOp.AddService
+import dev.vigil.kernel.forward.ForwardingOp.DeleteDestination
+import dev.vigil.kernel.forward.ForwardingOp.DeleteService
+import dev.vigil.kernel.forward.ForwardingOp.UpdateDestination
+import dev.vigil.kernel.forward.ForwardingOp.UpdateService
+import spock.lang.Specification
+
+class ForwardingDiffSpec extends Specification {
+    static InetAddress ip(String s) { InetAddress.getByName(s) }
+
+    static ServiceKey a = ServiceKey.of(ip('10.0.0.1'), 80, Protocol.TCP)
+    static ServiceKey b = ServiceKey.of(ip('10.0.0.2'), 80, Protocol.TCP)
+    static ServiceKey m = ServiceKey.fwmark(7, AddressFamily.INET)
+
+    static Destination d(String addr, int weight = 1) { Destination.nat(ip(addr), 8080).withWeight(weight) }
+
+    static VirtualService vs(ServiceKey key, String sched, Destination... ds) {
+        VirtualService.of(Service.of(key, sched), ds as List)
+    }
+
+    def "equal states give no operations"() {
+        given:
+        def s = DesiredState.of(vs(a, 'rr', d('10.1.0.1')), vs(m, 'sh', d('10.1.0.2')))
+
+        expect:
+        ForwardingDiff.between(s, s).isEmpty()
+        ForwardingDiff.between(DesiredState.EMPTY, DesiredState.EMPTY).isEmpty()
+    }
+
+    def "from empty: each service is added before its destinations, services in key order"() {
+        given:
+        def s = DesiredState.of(vs(b, 'rr', d('10.1.0.2'), d('10.1.0.1')), vs(a, 'wrr', d('10.1.0.3', 2)))
+
+        expect:
+        ForwardingDiff.between(DesiredState.EMPTY, s) == [
+                new AddService(Service.of(a, 'wrr')),
+                new AddDestination(a, d('10.1.0.3', 2)),
+                new AddService(Service.of(b, 'rr')),
+                new AddDestination(b, d('10.1.0.1')),
+                new AddDestination(b, d('10.1.0.2')),
+        ]
+    }
+
+    def "to empty: one delete per service, no destination deletes"() {
+        given:
+        def s = DesiredState.of(vs(a, 'rr', d('10.1.0.1'), d('10.1.0.2')), vs(b, 'rr'))
+
+        expect:
+        ForwardingDiff.between(s, DesiredState.EMPTY) == [new DeleteService(a), new DeleteService(b)]
+    }
+
+    def "removals come before additions and updates"() {
+        given:
+        def before = DesiredState.of(vs(a, 'rr', d('10.1.0.1'), d('10.1.0.2')), vs(b, 'rr', d('10.1.0.9')))
+        def after = DesiredState.of(vs(a, 'wrr', d('10.1.0.2', 4), d('10.1.0.3')), vs(m, 'rr', d('10.1.0.9')))
+
+        expect:
+        ForwardingDiff.between(before, after) == [
+                new DeleteDestination(a, d('10.1.0.1').key()),
+                new DeleteService(b),
+                new UpdateService(Service.of(a, 'wrr')),
+                new UpdateDestination(a, d('10.1.0.2', 4)),
+                new AddDestination(a, d('10.1.0.3')),
+                new AddService(Service.of(m, 'rr')),
+                new AddDestination(m, d('10.1.0.9')),
+        ]
+    }
+
+    def "a change in method or thresholds is an update of that destination only"() {
+        given:
+        def before = DesiredState.of(vs(a, 'rr', d('10.1.0.1'), d('10.1.0.2')))
+        def changed = new Destination(ip('10.1.0.1'), 8080, method, 1, upper, 0)
+        def after = DesiredState.of(vs(a, 'rr', changed, d('10.1.0.2')))
+
+        expect:
+        ForwardingDiff.between(before, after) == [new UpdateDestination(a, changed)]
+
+        where:
+        method                 | upper
+        ForwardingMethod.DR    | 0
+        ForwardingMethod.NAT   | 100
+    }
+
+    def "persistence and flags are service attributes"() {
+        given:
+        def before = DesiredState.of(vs(a, 'sh', d('10.1.0.1')))
+        def svc = new Service(a, 'sh', 300, 24, ['sh-port'] as Set)
+        def after = DesiredState.of(VirtualService.of(svc, [d('10.1.0.1')]))
+
+        expect:
+        ForwardingDiff.between(before, after) == [new UpdateService(svc)]
+    }
+
+    def "applying the diff to the old state gives the new one, for many random pairs"() {
+        given:
+        def rnd = new Random(seed)
+
+        when:
+        def x = randomState(rnd)
+        def y = randomState(rnd)
+        def ops = ForwardingDiff.between(x, y)
+
+        then:
+        ForwardingDiff.apply(x, ops) == y
+        ForwardingDiff.between(y, ForwardingDiff.apply(x, ops)).isEmpty()
+        (x == y) == ops.isEmpty()
+
+        where:
+        seed << (1..200)
+    }
+
+    def "apply refuses an operation that does not fit"() {
+        when:
+        ForwardingDiff.apply(DesiredState.of(vs(a, 'rr')), [op])
+
+        then:
+        thrown(IllegalStateException)
+
+        where:
+        op << [new AddService(Service.of(a, 'rr')),
+               new DeleteService(b),
+               new UpdateService(Service.of(b, 'rr')),
+               new AddDestination(b, d('10.1.0.1')),
+               new UpdateDestination(a, d('10.1.0.1')),
+               new DeleteDestination(a, d('10.1.0.1').key())]
+    }
+
+    def "the model refuses inconsistent values"() {
+        when:
+        build()
+
+        then:
+        thrown(IllegalArgumentException)
+
+        where:
+        build << [
+                { ServiceKey.of(ip('10.0.0.1'), 70000, Protocol.TCP) },
+                { ServiceKey.fwmark(0, AddressFamily.INET) },
+                { new ServiceKey(AddressFamily.INET6, Protocol.TCP, ip('10.0.0.1'), 80, 0) },
+                { Destination.nat(ip('10.0.0.1'), 80).withWeight(-1) },
+                { VirtualService.of(Service.of(a, 'rr'), [d('10.1.0.1'), d('10.1.0.1', 2)]) },
+                { VirtualService.of(Service.of(a, 'rr'), [Destination.nat(ip('2001:db8::1'), 80)]) },
+                { DesiredState.of(vs(a, 'rr'), vs(a, 'wrr')) },
+                { new Service(a, 'rr', 0, 33, [] as Set) },
+        ]
+    }
+
+    def "keys order deterministically and print readably"() {
+        expect:
+        [b, m, a].toSorted() == [a, b, m]
+        a.toString() == 'TCP 10.0.0.1:80'
+        ServiceKey.of(ip('2001:db8::1'), 443, Protocol.UDP).toString() == 'UDP [2001:db8:0:0:0:0:0:1]:443'
+        m.toString() == 'fwmark 7'
+    }
+
+    static DesiredState randomState(Random rnd) {
+        def keys = [a, b, m, ServiceKey.of(ip('10.0.0.1'), 80, Protocol.UDP)]
+        def services = keys.findAll { rnd.nextBoolean() }.collect { k ->
+            def svc = new Service(k, ['rr', 'wrr', 'sh'][rnd.nextInt(3)], rnd.nextBoolean() ? 0 : 300, 32,
+                    rnd.nextBoolean() ? [] as Set : ['ops'] as Set)
+            def dests = (1..4).findAll { rnd.nextBoolean() }.collect { i ->
+                new Destination(ip("10.1.0.${i}"), 8080, ForwardingMethod.values()[rnd.nextInt(3)], rnd.nextInt(3), 0, 0)
+            }
+            VirtualService.of(svc, dests)
+        }
+        DesiredState.of(services)
+    }
+}
