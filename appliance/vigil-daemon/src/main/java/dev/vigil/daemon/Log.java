@@ -44,8 +44,13 @@ public final class Log {
         write(Level.ERROR, subject, message);
     }
 
+    /** The line {@link #info} and the others write: {@code <instant> <LEVEL> <subject>: <message>}. */
+    static String format(Instant at, Level level, String subject, String message) {
+        return at + " " + level + " " + subject + ": " + message.replace('\n', ' ');
+    }
+
     private static void write(Level level, String subject, String message) {
-        String line = Instant.now() + " " + level + " " + subject + ": " + message.replace('\n', ' ');
+        String line = format(Instant.now(), level, subject, message);
         PrintStream s = out;
         synchronized (s) {
             s.println(line);

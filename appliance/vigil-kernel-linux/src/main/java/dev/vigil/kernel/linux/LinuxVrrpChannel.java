@@ -4,6 +4,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -44,6 +46,11 @@ public final class LinuxVrrpChannel implements VrrpChannel {
     private final ByteBuffer iov = Sys.buffer(16);
     private final ByteBuffer msghdr = Sys.buffer(56);
 
+    // Send-path buffers, reused under the lock: a send builds no direct buffer and no string.
+    private final Object sendLock = new Object();
+    private final ByteBuffer sendBuffer = Sys.buffer(MAX_PACKET);
+    private final Map<InetAddress, ByteBuffer> sockaddrs = new HashMap<>();
+
     LinuxVrrpChannel(String ifname, int ifindex, AddressFamily family, InetAddress source, NativeSocket send,
                      NativeSocket receive, Consumer<ReceivedPacket> sink, Consumer<KernelException> errorSink) {
         this.ifname = ifname;
@@ -56,9 +63,14 @@ public final class LinuxVrrpChannel implements VrrpChannel {
         this.errorSink = errorSink;
         iov.putLong(0, Sys.address(data));
         iov.putLong(8, MAX_PACKET);
+        // First use of the send path happens now, not in the first advert of a take-over.
+        warmUp();
         this.receiver = new Thread(this::receiveLoop,
                 "vrrp-rx-" + ifname + "-" + (family == AddressFamily.INET ? "inet" : "inet6"));
         receiver.setDaemon(true);
+        // As the engine thread: the receive time stamp starts the master down timer, so a late
+        // wake-up here delays a take-over. Effective with -XX:ThreadPriorityPolicy=1 as root.
+        receiver.setPriority(Thread.MAX_PRIORITY);
         receiver.start();
     }
 
@@ -96,8 +108,25 @@ public final class LinuxVrrpChannel implements VrrpChannel {
         if (closed.get()) {
             throw new KernelException("sendto", 0, "channel closed: " + ifname + " " + family);
         }
-        send.sendTo(Sys.buffer(vrrpMessage), vrrpMessage.length, Sys.sockaddr(destination, ifindex),
-                "VRRP to " + destination.getHostAddress());
+        synchronized (sendLock) {
+            // Destinations are the instances' few configured groups and peers.
+            ByteBuffer sockaddr = sockaddrs.computeIfAbsent(destination, d -> Sys.sockaddr(d, ifindex));
+            sendBuffer.put(0, vrrpMessage);
+            send.sendTo(sendBuffer, vrrpMessage.length, sockaddr, sockaddr.capacity(),
+                    () -> "VRRP to " + destination.getHostAddress());
+        }
+    }
+
+    /**
+     * Runs the send path once with a socket address the kernel refuses ({@code EINVAL}, nothing
+     * sent), so the first advert this channel sends does not pay for first execution. Returns the
+     * errno of the refusal.
+     */
+    int warmUp() {
+        synchronized (sendLock) {
+            sendBuffer.put(0, new byte[8]);
+            return send.sendRefused(sendBuffer, 8);
+        }
     }
 
     private void receiveLoop() {

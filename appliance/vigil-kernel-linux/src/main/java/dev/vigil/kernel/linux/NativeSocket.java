@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 import dev.vigil.kernel.KernelException;
 
@@ -66,13 +67,42 @@ final class NativeSocket implements AutoCloseable {
 
     /** Sends {@code length} bytes of {@code data} to {@code sockaddr}; a short send is an error. */
     void sendTo(ByteBuffer data, int length, ByteBuffer sockaddr, String what) throws KernelException {
-        long sent = Sys.check("sendto", Sys.C.sendto(fd, data, length, 0, sockaddr,
-                sockaddr == null ? 0 : sockaddr.capacity()), what + " on " + description);
-        if (sent != length) {
-            throw new KernelException("sendto", 0, "sent " + sent + " of " + length + " bytes: " + what
+        sendTo(data, length, sockaddr, sockaddr == null ? 0 : sockaddr.capacity(), () -> what);
+    }
+
+    /**
+     * Sends {@code length} bytes of {@code data} to the first {@code sockaddrLength} bytes of
+     * {@code sockaddr}; a short send is an error. {@code what} is only evaluated for the error
+     * message, so a send that works builds no strings.
+     */
+    void sendTo(ByteBuffer data, int length, ByteBuffer sockaddr, int sockaddrLength, Supplier<String> what)
+            throws KernelException {
+        long rc = Sys.C.sendto(fd, data, length, 0, sockaddr, sockaddrLength);
+        if (rc < 0) {
+            throw Sys.failure("sendto", Sys.errno(), what.get() + " on " + description);
+        }
+        if (rc != length) {
+            throw new KernelException("sendto", 0, "sent " + rc + " of " + length + " bytes: " + what.get()
                     + " on " + description);
         }
     }
+
+    /**
+     * Goes through the send path once with a socket address too short for any family, which the
+     * kernel refuses with {@code EINVAL} before anything is built or sent (raw IPv4 and IPv6,
+     * AF_PACKET). Returns the errno the kernel gave, 0 if the call unexpectedly succeeded.
+     */
+    int sendRefused(ByteBuffer data, int length) {
+        try {
+            sendTo(data, length, WARM_UP_SOCKADDR, 2, () -> "warm-up send");
+            return 0;
+        } catch (KernelException e) {
+            return e.errno();
+        }
+    }
+
+    /** Two bytes: shorter than any socket address, so {@link #sendRefused} cannot send. */
+    private static final ByteBuffer WARM_UP_SOCKADDR = Sys.buffer(2);
 
     /**
      * Waits up to {@code timeoutMillis} for data. Returns {@code false} on timeout or signal

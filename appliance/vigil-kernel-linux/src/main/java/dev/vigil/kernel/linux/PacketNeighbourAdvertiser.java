@@ -6,23 +6,31 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import dev.vigil.kernel.KernelException;
 import dev.vigil.kernel.LinkInfo;
 import dev.vigil.kernel.NeighbourAdvertiser;
+import dev.vigil.kernel.VirtualAddress;
 
 /**
  * {@link NeighbourAdvertiser} sending gratuitous ARP as Ethernet frames over an AF_PACKET socket
  * and unsolicited neighbour advertisements over a raw ICMPv6 socket (the kernel fills in the
  * IPv6 header and the ICMPv6 checksum). Interface names are resolved, and the MAC read, through
- * rtnetlink on each call, so a changed MAC is picked up. All sockets belong to the network
- * namespace of the constructing thread.
+ * rtnetlink once and then cached, so a take-over's burst costs no netlink round trip per frame;
+ * {@link #linkChanged(LinkInfo)} (fed from link notifications) keeps the cache current, and a send
+ * the kernel refuses for a vanished interface looks the name up again once. All sockets belong to
+ * the network namespace of the constructing thread.
  */
 public final class PacketNeighbourAdvertiser implements NeighbourAdvertiser, AutoCloseable {
     static final byte[] BROADCAST_MAC = {-1, -1, -1, -1, -1, -1};
     static final Inet6Address ALL_NODES = v6("ff02::1");
     static final int ARP_FRAME_LENGTH = 42;
     static final int NA_LENGTH = 32;
+    private static final int ARP_SOCKADDR_LENGTH = 20;
+    private static final int SOCKADDR_IN6_LENGTH = 28;
     private static final int ICMPV6_NEIGHBOUR_ADVERT = 136;
     private static final int NA_FLAG_OVERRIDE = 0x20;
     private static final int ND_OPT_TARGET_LINK_ADDRESS = 2;
@@ -30,6 +38,7 @@ public final class PacketNeighbourAdvertiser implements NeighbourAdvertiser, Aut
     private final RtNetlink rtnl;
     private final NativeSocket packet;
     private final NativeSocket icmp6;
+    private final Map<String, LinkInfo> links = new ConcurrentHashMap<>();
 
     /** Opens the rtnetlink, packet and ICMPv6 sockets in the calling thread's namespace. */
     public PacketNeighbourAdvertiser() throws KernelException {
@@ -65,22 +74,94 @@ public final class PacketNeighbourAdvertiser implements NeighbourAdvertiser, Aut
 
     @Override
     public void gratuitousArp(String ifname, Inet4Address address) throws KernelException {
-        LinkInfo link = ethernet(ifname, "gratuitous ARP");
-        byte[] frame = arpFrame(link.mac(), address);
-        packet.sendTo(Sys.buffer(frame), frame.length, Sys.sockaddrLl(Sys.ETH_P_ARP, link.index(), BROADCAST_MAC),
-                "gratuitous ARP for " + address.getHostAddress());
+        try {
+            sendArp(ethernet(ifname, "gratuitous ARP"), address);
+        } catch (KernelException e) {
+            if (!vanished(e)) {
+                throw e;
+            }
+            links.remove(ifname);
+            sendArp(ethernet(ifname, "gratuitous ARP"), address);
+        }
     }
 
     @Override
     public void unsolicitedNeighbourAdvert(String ifname, Inet6Address address) throws KernelException {
-        LinkInfo link = ethernet(ifname, "neighbour advert");
+        try {
+            sendNa(ethernet(ifname, "neighbour advert"), address);
+        } catch (KernelException e) {
+            if (!vanished(e)) {
+                throw e;
+            }
+            links.remove(ifname);
+            sendNa(ethernet(ifname, "neighbour advert"), address);
+        }
+    }
+
+    private void sendArp(LinkInfo link, Inet4Address address) throws KernelException {
+        byte[] frame = arpFrame(link.mac(), address);
+        packet.sendTo(Sys.buffer(frame), frame.length, Sys.sockaddrLl(Sys.ETH_P_ARP, link.index(), BROADCAST_MAC),
+                ARP_SOCKADDR_LENGTH, () -> "gratuitous ARP for " + address.getHostAddress() + " on " + link.name());
+    }
+
+    private void sendNa(LinkInfo link, Inet6Address address) throws KernelException {
         byte[] message = neighbourAdvert(link.mac(), address);
         icmp6.sendTo(Sys.buffer(message), message.length, Sys.sockaddrIn6(ALL_NODES, link.index()),
-                "neighbour advert for " + address.getHostAddress() + " on " + ifname);
+                SOCKADDR_IN6_LENGTH, () -> "neighbour advert for " + address.getHostAddress() + " on " + link.name());
+    }
+
+    /** The interface the cached index named is gone (ENXIO from AF_PACKET, ENODEV from IPv6). */
+    private static boolean vanished(KernelException e) {
+        return e.errno() == Sys.ENXIO || e.errno() == Sys.ENODEV;
+    }
+
+    /**
+     * Takes a link notification into the cache: the name now has this index and MAC, and no other
+     * name has this index any more (a rename). Cheap; callable from any thread.
+     */
+    public void linkChanged(LinkInfo info) {
+        if (info.name() == null) {
+            return;
+        }
+        links.values().removeIf(l -> l.index() == info.index() && !l.name().equals(info.name()));
+        links.put(info.name(), info);
+    }
+
+    /**
+     * Runs the announcement path once per interface and address without anything reaching the
+     * wire: the link is resolved (and cached), the ARP frame or neighbour advert built, and the
+     * socket send made with an address the kernel refuses ({@code EINVAL}). Returns how many sends
+     * the kernel refused as expected. An address whose interface does not exist (yet) or is not
+     * Ethernet is skipped.
+     */
+    public int warmUp(Collection<VirtualAddress> addresses) {
+        int refused = 0;
+        for (VirtualAddress a : addresses) {
+            LinkInfo link;
+            try {
+                link = ethernet(a.ifname(), "warm-up");
+            } catch (KernelException e) {
+                continue;
+            }
+            if (a.address() instanceof Inet4Address v4) {
+                byte[] frame = arpFrame(link.mac(), v4);
+                Sys.sockaddrLl(Sys.ETH_P_ARP, link.index(), BROADCAST_MAC);
+                refused += packet.sendRefused(Sys.buffer(frame), frame.length) == Sys.EINVAL ? 1 : 0;
+            } else if (a.address() instanceof Inet6Address v6) {
+                byte[] message = neighbourAdvert(link.mac(), v6);
+                Sys.sockaddrIn6(ALL_NODES, link.index());
+                refused += icmp6.sendRefused(Sys.buffer(message), message.length) == Sys.EINVAL ? 1 : 0;
+            }
+        }
+        return refused;
     }
 
     private LinkInfo ethernet(String ifname, String what) throws KernelException {
-        LinkInfo link = rtnl.link(ifname);
+        LinkInfo link = links.get(ifname);
+        if (link == null) {
+            link = rtnl.link(ifname);
+            links.put(ifname, link);
+        }
         if (link.mac().length != 6) {
             throw new KernelException(what, 0, ifname + " has a " + link.mac().length
                     + "-byte hardware address (expected: 6, Ethernet)");

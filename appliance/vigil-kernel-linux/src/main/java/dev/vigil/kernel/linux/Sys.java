@@ -76,6 +76,8 @@ final class Sys {
     static final int EINTR = 4;
     static final int EAGAIN = 11;
     static final int ENODEV = 19;
+    static final int ENXIO = 6;
+    static final int EINVAL = 22;
     static final int EEXIST = 17;
     static final int EADDRNOTAVAIL = 99;
     static final int ENOBUFS = 105;

@@ -1,40 +1,91 @@
 package dev.vigil.vrrp.runtime;
 
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The production {@link Scheduler}: one daemon thread of a {@link ScheduledThreadPoolExecutor}, with
- * cancelled timers removed from the queue at once (many instances re-arm their timers every advert).
+ * The production {@link Scheduler}: one daemon thread that runs submitted tasks in order and timers
+ * at their deadlines.
+ *
+ * <p>The thread sleeps with {@link LockSupport#parkNanos} exactly until the earliest deadline and
+ * submitters unpark it, so a timer fires as soon as the kernel wakes the thread: no executor
+ * bookkeeping (leader election, lock hand-over on wake-up) sits between the deadline and the task.
+ * The master down timer is what a take-over waits for (RFC 5798 §6.4.2), so every millisecond it
+ * fires late is a millisecond of outage. A cancelled timer leaves the queue at once (many instances
+ * re-arm their timers every advert).
  */
 public final class ExecutorScheduler implements Scheduler, AutoCloseable {
 
-    private final ScheduledThreadPoolExecutor executor;
-    private volatile Thread thread;
+    private final Thread thread;
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    // Guarded by itself; timers are armed from the engine thread mostly, but may be from any.
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    private long sequence;
+    private volatile boolean closed;
+
+    private final class Timer implements Comparable<Timer>, Cancellable {
+        final long at;
+        final long seq;
+        final Runnable task;
+
+        Timer(long at, long seq, Runnable task) {
+            this.at = at;
+            this.seq = seq;
+            this.task = task;
+        }
+
+        @Override
+        public int compareTo(Timer o) {
+            // Deadlines compare by difference: System.nanoTime may be negative or wrap.
+            long d = at - o.at;
+            return d != 0 ? (d < 0 ? -1 : 1) : Long.compare(seq, o.seq);
+        }
+
+        @Override
+        public void cancel() {
+            synchronized (timers) {
+                timers.remove(this);
+            }
+        }
+    }
 
     /** Starts the engine thread, named {@code threadName}. */
     public ExecutorScheduler(String threadName) {
-        executor = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, threadName);
-            t.setDaemon(true);
-            thread = t;
-            return t;
-        });
-        executor.setRemoveOnCancelPolicy(true);
-        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        executor.prestartCoreThread();
+        thread = new Thread(this::loop, threadName);
+        thread.setDaemon(true);
+        // Honoured only where the JVM maps priorities to the OS (Linux: -XX:ThreadPriorityPolicy=1
+        // as root, nice -5): timers then win the CPU from busy neighbours sooner.
+        thread.setPriority(Thread.MAX_PRIORITY);
+        thread.start();
     }
 
     @Override
     public void execute(Runnable task) {
-        executor.execute(task);
+        if (closed) {
+            throw new RejectedExecutionException("scheduler closed");
+        }
+        tasks.add(task);
+        if (Thread.currentThread() != thread) {
+            LockSupport.unpark(thread);
+        }
     }
 
     @Override
     public Cancellable schedule(Runnable task, long delayNanos) {
-        ScheduledFuture<?> future = executor.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
-        return () -> future.cancel(false);
+        if (closed) {
+            throw new RejectedExecutionException("scheduler closed");
+        }
+        Timer t;
+        synchronized (timers) {
+            t = new Timer(System.nanoTime() + Math.max(0, delayNanos), sequence++, task);
+            timers.add(t);
+        }
+        if (Thread.currentThread() != thread) {
+            LockSupport.unpark(thread);
+        }
+        return t;
     }
 
     @Override
@@ -47,12 +98,63 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
         return Thread.currentThread() == thread;
     }
 
-    /** Stops the engine thread, waiting up to 5 s for the running task. */
+    /**
+     * Tasks first, in submission order, then the timers that are due; otherwise sleep until the
+     * next deadline or an unpark. An unpark between the checks and the park leaves a permit, so the
+     * park returns at once and no submission is missed.
+     */
+    private void loop() {
+        while (!closed) {
+            Runnable r;
+            while (!closed && (r = tasks.poll()) != null) {
+                run(r);
+            }
+            Runnable due = null;
+            long wait;
+            synchronized (timers) {
+                Timer t = timers.peek();
+                if (t == null) {
+                    wait = -1;
+                } else {
+                    wait = t.at - System.nanoTime();
+                    if (wait <= 0) {
+                        timers.poll();
+                        due = t.task;
+                    }
+                }
+            }
+            if (due != null) {
+                run(due);
+            } else if (closed || !tasks.isEmpty()) {
+                continue;
+            } else if (wait < 0) {
+                LockSupport.park(this);
+            } else {
+                LockSupport.parkNanos(this, wait);
+            }
+        }
+    }
+
+    /** A failing task is reported and the engine goes on with the next one. */
+    private void run(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException | Error e) {
+            Thread.UncaughtExceptionHandler h = thread.getUncaughtExceptionHandler();
+            h.uncaughtException(thread, e);
+        }
+    }
+
+    /** Stops the engine thread, waiting up to 5 s for the running task; pending tasks and timers are dropped. */
     @Override
     public void close() {
-        executor.shutdownNow();
+        closed = true;
+        LockSupport.unpark(thread);
+        if (Thread.currentThread() == thread) {
+            return;
+        }
         try {
-            executor.awaitTermination(5, TimeUnit.SECONDS);
+            thread.join(5_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

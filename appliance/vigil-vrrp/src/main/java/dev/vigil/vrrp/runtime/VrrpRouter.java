@@ -187,6 +187,36 @@ public final class VrrpRouter {
     }
 
     /**
+     * Runs the take-over path of every instance {@code rounds} times on scratch state, so that the
+     * first real take-over does not pay for first execution (class loading and initialisation,
+     * string concatenation and pattern switch bootstraps, interpreted code). A scratch
+     * {@link VrrpStateMachine} per instance goes through startup, BACKUP, the master down timer,
+     * MASTER and back; every advert it asks for is encoded, every transition described and a status
+     * snapshot built. Nothing leaves the process: no port is called, no timer armed, the listener
+     * hears nothing and the instances' state, counters and status are untouched. Call before
+     * {@link #start()}; runs on the engine thread and returns how long it took.
+     *
+     * @throws IllegalStateException once the router has started
+     */
+    public Duration warmUp(int rounds) {
+        if (rounds < 0) {
+            throw new IllegalArgumentException("rounds: " + rounds + " (expected: >= 0)");
+        }
+        return onEngine(() -> {
+            if (started) {
+                throw new IllegalStateException("warm-up after start");
+            }
+            long t0 = scheduler.nanoTime();
+            for (int r = 0; r < rounds; r++) {
+                for (Instance inst : instances) {
+                    warmUpInstance(inst);
+                }
+            }
+            return Duration.ofNanos(scheduler.nanoTime() - t0);
+        }, Duration.ofSeconds(10));
+    }
+
+    /**
      * Stops every instance: MASTERs send priority 0 and remove their VIPs; channels are closed.
      * Blocks until done or {@code timeout} passed, unless called on the engine thread.
      */
@@ -426,8 +456,12 @@ public final class VrrpRouter {
         }
         Channel c = new Channel(key);
         try {
-            c.channel = transport.open(key.ifname, key.family, key.source, key.group,
-                    packet -> scheduler.execute(() -> onPacket(c, packet)));
+            // The receive time is taken on the receiver thread, so the master down timer runs
+            // from the advert's arrival, not from when the engine thread gets to it.
+            c.channel = transport.open(key.ifname, key.family, key.source, key.group, packet -> {
+                long receivedAt = scheduler.nanoTime();
+                scheduler.execute(() -> onPacket(c, packet, receivedAt));
+            });
         } catch (KernelException e) {
             kernelError(inst, "open VRRP channel on " + key.ifname, e);
             inst.machine = new VrrpStateMachine(inst.config, unspecified(key.family));
@@ -695,7 +729,7 @@ public final class VrrpRouter {
         }
     }
 
-    private void onPacket(Channel c, ReceivedPacket packet) {
+    private void onPacket(Channel c, ReceivedPacket packet, long receivedAt) {
         if (stopped) {
             return;
         }
@@ -718,13 +752,13 @@ public final class VrrpRouter {
             return; // our own advert looped back
         }
         try {
-            receive(inst, packet);
+            receive(inst, packet, receivedAt);
         } catch (RuntimeException e) {
             listener.onEvent(new RouterEvent.InternalError(inst.params.name(), "advert", e));
         }
     }
 
-    private void receive(Instance inst, ReceivedPacket packet) {
+    private void receive(Instance inst, ReceivedPacket packet, long receivedAt) {
         ReceiveValidator.Checked checked = inst.checked;
         if (!inst.validator.check(packet.payload(), packet.source(), packet.destination(), packet.ttl(), checked)) {
             DecodeError kind = checked.error();
@@ -743,7 +777,8 @@ public final class VrrpRouter {
                     inst.validator.addressMismatchMessage(packet.payload(), packet.source(), packet.destination())
                             + " from " + packet.source().getHostAddress()));
         }
-        handle(inst, new VrrpEvent.AdvertReceived(checked.priority(), checked.advertIntervalNanos(), packet.source()));
+        handle(inst, new VrrpEvent.AdvertReceived(checked.priority(), checked.advertIntervalNanos(), packet.source()),
+                receivedAt);
     }
 
     private void onTimer(TimerSlot slot) {
@@ -755,7 +790,7 @@ public final class VrrpRouter {
         long now = scheduler.nanoTime();
         if (now - slot.deadline < 0) {
             // Re-armed later while this firing was pending (see TimerSlot): sleep the rest.
-            slot.schedule(slot.deadline - now);
+            slot.scheduleAt(slot.deadline);
             return;
         }
         slot.armed = false;
@@ -809,6 +844,77 @@ public final class VrrpRouter {
             guarded(inst, "release", () -> handle(inst, TIMER_EVENTS[TimerKind.MASTER_DOWN.ordinal()]));
         } else if (canGoMaster(inst)) {
             guarded(inst, "release", () -> batch(() -> masterDownInGroup(inst)));
+        }
+    }
+
+    // ------------------------------------------------------------------ warm-up
+
+    /** Sink for warm-up results, so the work cannot be optimised away. */
+    private int warmUpSink;
+
+    /** One scratch take-over of {@code inst}: see {@link #warmUp(int)}. */
+    private void warmUpInstance(Instance inst) {
+        InstanceParams p = inst.params;
+        InetAddress self = p.sourceAddress() != null ? p.sourceAddress() : documentationAddress(p.family(), 1);
+        InetAddress peer = documentationAddress(p.family(), 2);
+        VrrpStateMachine m = new VrrpStateMachine(inst.config, self);
+        long interval = p.advertInterval().toNanos();
+        long now = 0;
+        warmUpStep(inst, m, new VrrpEvent.Startup(), now, self);
+        if (m.state() == VrrpState.BACKUP) {
+            int higher = Math.min(255, m.effectivePriority() + 1);
+            warmUpStep(inst, m, new VrrpEvent.AdvertReceived(higher, interval, peer), now += interval, self);
+            warmUpStep(inst, m, TIMER_EVENTS[TimerKind.MASTER_DOWN.ordinal()], now += 4 * interval, self);
+        }
+        if (m.state() == VrrpState.MASTER) {
+            warmUpStep(inst, m, TIMER_EVENTS[TimerKind.ADVERT.ordinal()], now += interval, self);
+            warmUpStep(inst, m, new VrrpEvent.AdvertReceived(0, interval, peer), now += 1, self);
+            if (m.effectivePriority() < 255) {
+                warmUpStep(inst, m, new VrrpEvent.AdvertReceived(255, interval, peer), now += 1, self);
+            }
+        }
+        warmUpStep(inst, m, new VrrpEvent.Shutdown(), now + 1, self);
+    }
+
+    /** What {@link #apply} does with each action, on scratch values only. */
+    private void warmUpStep(Instance inst, VrrpStateMachine m, VrrpEvent event, long now, InetAddress self) {
+        List<VrrpAction> actions = m.handle(event, now);
+        int sink = 0;
+        for (int i = 0, n = actions.size(); i < n; i++) {
+            switch (actions.get(i)) {
+                case VrrpAction.SendAdvert(int priority) -> {
+                    var template = inst.params.advertTemplate().withPriority(priority);
+                    for (InetAddress dst : inst.destinations) {
+                        sink += VrrpCodec.encode(template, self, dst, inst.params.checksumMode()).length;
+                    }
+                }
+                case VrrpAction.AddVips a -> sink += inst.allVips.size();
+                case VrrpAction.RemoveVips r -> sink += inst.allVips.size();
+                case VrrpAction.AnnounceVips(int repeat) -> {
+                    for (VirtualAddress v : inst.allVips) {
+                        sink += v.address() instanceof Inet4Address ? repeat : -repeat;
+                    }
+                }
+                case VrrpAction.ArmTimer(TimerKind kind, long delay) -> sink += (int) (now + delay) + kind.ordinal();
+                case VrrpAction.CancelTimer(TimerKind kind) -> sink += kind.ordinal();
+                case VrrpAction.Transition(VrrpState from, VrrpState to, String cause) ->
+                        sink += new RouterEvent.Transitioned(inst.params.name(), from, to, cause).describe().length();
+                case VrrpAction.AdvertIgnored ignored -> sink++;
+            }
+        }
+        InstanceStatus s = new InstanceStatus(inst.params.name(), m.state(), inst.params.priority(),
+                m.effectivePriority(), m.masterAddress(), m.masterPriority(), self);
+        warmUpSink += sink + s.hashCode();
+    }
+
+    /** An address of the documentation ranges (RFC 5737 192.0.2.0/24, RFC 3849 2001:db8::/32). */
+    private static InetAddress documentationAddress(AddressFamily family, int host) {
+        byte[] raw = family == AddressFamily.INET ? new byte[]{(byte) 192, 0, 2, (byte) host}
+                : new byte[]{0x20, 0x01, 0x0d, (byte) 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) host};
+        try {
+            return InetAddress.getByAddress(raw);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
         }
     }
 
@@ -978,9 +1084,17 @@ public final class VrrpRouter {
     // ------------------------------------------------------------------ actions
 
     private void handle(Instance inst, VrrpEvent event) {
-        List<VrrpAction> actions = inst.machine.handle(event, scheduler.nanoTime());
+        handle(inst, event, scheduler.nanoTime());
+    }
+
+    /**
+     * Feeds {@code event}, which happened at {@code now}, to the instance's machine and applies its
+     * actions; timers it arms run from {@code now} (for an advert, its receive time).
+     */
+    private void handle(Instance inst, VrrpEvent event, long now) {
+        List<VrrpAction> actions = inst.machine.handle(event, now);
         for (int i = 0, n = actions.size(); i < n; i++) {
-            apply(inst, actions.get(i));
+            apply(inst, actions.get(i), now);
         }
         publishStatus(inst);
         if (inst.group != null) {
@@ -995,7 +1109,7 @@ public final class VrrpRouter {
         }
     }
 
-    private void apply(Instance inst, VrrpAction action) {
+    private void apply(Instance inst, VrrpAction action, long now) {
         switch (action) {
             case VrrpAction.SendAdvert(int priority) -> sendAdvert(inst, priority);
             case VrrpAction.AddVips a -> {
@@ -1017,7 +1131,7 @@ public final class VrrpRouter {
                 if (kind == TimerKind.MASTER_DOWN) {
                     inst.wantsMaster = false;
                 }
-                inst.timers[kind.ordinal()].arm(delay);
+                inst.timers[kind.ordinal()].arm(now, delay);
             }
             case VrrpAction.CancelTimer(TimerKind kind) -> inst.timers[kind.ordinal()].cancel();
             case VrrpAction.Transition(VrrpState from, VrrpState to, String cause) -> {
@@ -1218,9 +1332,9 @@ public final class VrrpRouter {
             this.kind = kind;
         }
 
-        void arm(long delayNanos) {
-            long now = scheduler.nanoTime();
-            deadline = now + delayNanos;
+        /** Arms the timer to fire {@code delayNanos} after {@code from} (the time of the event that armed it). */
+        void arm(long from, long delayNanos) {
+            deadline = from + delayNanos;
             armed = true;
             if (handle != null && firesAt - deadline <= 0) {
                 return;
@@ -1228,12 +1342,13 @@ public final class VrrpRouter {
             if (handle != null) {
                 handle.cancel();
             }
-            schedule(delayNanos);
+            scheduleAt(deadline);
         }
 
-        void schedule(long delayNanos) {
-            firesAt = scheduler.nanoTime() + delayNanos;
-            handle = scheduler.schedule(this, delayNanos);
+        /** Schedules the firing for {@code at}; at once when that has passed already. */
+        void scheduleAt(long at) {
+            firesAt = at;
+            handle = scheduler.schedule(this, Math.max(0, at - scheduler.nanoTime()));
         }
 
         void cancel() {

@@ -68,4 +68,80 @@ class ExecutorSchedulerSpec extends Specification {
         router.counters('VI_1').priorityZeroSent() == 1
         !addresses.has('eth0', vip.address())
     }
+
+    def 'timers run in deadline order, not in the order they were scheduled'() {
+        given:
+        def order = new ConcurrentLinkedQueue<String>()
+        def latch = new CountDownLatch(3)
+
+        when: 'deadlines 50 ms apart, far more than scheduling the three takes'
+        scheduler.execute {
+            long ms = TimeUnit.MILLISECONDS.toNanos(1)
+            scheduler.schedule({ order << 'c'; latch.countDown() }, 150 * ms)
+            scheduler.schedule({ order << 'a'; latch.countDown() }, 50 * ms)
+            scheduler.schedule({ order << 'b'; latch.countDown() }, 100 * ms)
+        }
+
+        then:
+        latch.await(5, TimeUnit.SECONDS)
+        order.toList() == ['a', 'b', 'c']
+    }
+
+    def 'a timer never fires before its deadline, and fires close to it'() {
+        given: 'honest slack: two shared cores, so only the median is held to a bound'
+        List<Long> lateness = Collections.synchronizedList([])
+        def latch = new CountDownLatch(40)
+        long delay = TimeUnit.MILLISECONDS.toNanos(7)
+
+        when:
+        40.times {
+            long armedAt = System.nanoTime()
+            def done = new CountDownLatch(1)
+            scheduler.schedule({ lateness << System.nanoTime() - armedAt - delay; done.countDown(); latch.countDown() }, delay)
+            done.await(5, TimeUnit.SECONDS)
+        }
+
+        then:
+        latch.await(5, TimeUnit.SECONDS)
+        lateness.every { it >= 0 }
+        lateness.sort()[20] < TimeUnit.MILLISECONDS.toNanos(3)
+    }
+
+    def 'a task submitted from another thread wakes the engine sleeping towards a far timer'() {
+        given:
+        scheduler.schedule({}, TimeUnit.SECONDS.toNanos(60))
+        Thread.sleep(50)
+        def ran = new CountDownLatch(1)
+
+        when:
+        long t0 = System.nanoTime()
+        scheduler.execute { ran.countDown() }
+
+        then:
+        ran.await(5, TimeUnit.SECONDS)
+        System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1)
+    }
+
+    def 'a failing task does not stop the engine; close refuses further work'() {
+        given:
+        def ran = new CountDownLatch(1)
+        def errors = new ConcurrentLinkedQueue<Throwable>()
+        def engine = new ExecutorScheduler('vigil-vrrp-test-failing')
+        engine.execute { Thread.currentThread().uncaughtExceptionHandler = { t, e -> errors << e } as Thread.UncaughtExceptionHandler }
+
+        when:
+        engine.execute { throw new IllegalStateException('boom') }
+        engine.execute { ran.countDown() }
+
+        then:
+        ran.await(5, TimeUnit.SECONDS)
+        errors*.message == ['boom']
+
+        when:
+        engine.close()
+        engine.execute {}
+
+        then:
+        thrown(java.util.concurrent.RejectedExecutionException)
+    }
 }
