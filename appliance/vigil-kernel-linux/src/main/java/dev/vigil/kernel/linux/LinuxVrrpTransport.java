@@ -99,11 +99,29 @@ public final class LinuxVrrpTransport implements VrrpTransport, AutoCloseable {
         return b;
     }
 
-    private static NativeSocket openSend4(String ifname, int ifindex, Inet4Address src) throws KernelException {
-        NativeSocket s = NativeSocket.open(Sys.AF_INET, Sys.SOCK_RAW, Sys.IPPROTO_VRRP,
-                "VRRP IPv4 send socket on " + ifname);
+    /** Socket options applied to a freshly opened VRRP socket. */
+    private interface Setup {
+        void apply(NativeSocket s) throws KernelException;
+    }
+
+    /**
+     * A raw protocol-112 socket bound to {@code ifname} and configured by {@code setup}; closed
+     * again if any step fails.
+     */
+    private static NativeSocket open(int family, String what, String ifname, Setup setup) throws KernelException {
+        NativeSocket s = NativeSocket.open(family, Sys.SOCK_RAW, Sys.IPPROTO_VRRP, what + " on " + ifname);
         try {
             s.bindToDevice(ifname);
+            setup.apply(s);
+            return s;
+        } catch (KernelException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private static NativeSocket openSend4(String ifname, int ifindex, Inet4Address src) throws KernelException {
+        return open(Sys.AF_INET, "VRRP IPv4 send socket", ifname, s -> {
             s.bind(Sys.sockaddrIn(src), "source " + src.getHostAddress());
             // RFC 5798 §5.1.1.3: TTL 255, for multicast and unicast alike.
             s.set(Sys.IPPROTO_IP, Sys.IP_MULTICAST_IF, "IP_MULTICAST_IF", mreqn(null, ifindex));
@@ -113,35 +131,21 @@ public final class LinuxVrrpTransport implements VrrpTransport, AutoCloseable {
             s.setInt(Sys.IPPROTO_IP, Sys.IP_TOS, "IP_TOS", 0xc0);
             // Send-only: keep the queue of protocol-112 packets addressed to the source minimal.
             s.setInt(Sys.SOL_SOCKET, Sys.SO_RCVBUF, "SO_RCVBUF", 0);
-            return s;
-        } catch (KernelException e) {
-            s.close();
-            throw e;
-        }
+        });
     }
 
     private static NativeSocket openReceive4(String ifname, int ifindex, Inet4Address group) throws KernelException {
-        NativeSocket s = NativeSocket.open(Sys.AF_INET, Sys.SOCK_RAW, Sys.IPPROTO_VRRP,
-                "VRRP IPv4 receive socket on " + ifname);
-        try {
-            s.bindToDevice(ifname);
+        return open(Sys.AF_INET, "VRRP IPv4 receive socket", ifname, s -> {
             s.setInt(Sys.IPPROTO_IP, Sys.IP_MULTICAST_ALL, "IP_MULTICAST_ALL", 0);
             if (group != null) {
                 s.set(Sys.IPPROTO_IP, Sys.IP_ADD_MEMBERSHIP, "IP_ADD_MEMBERSHIP " + group.getHostAddress(),
                         mreqn(group, ifindex));
             }
-            return s;
-        } catch (KernelException e) {
-            s.close();
-            throw e;
-        }
+        });
     }
 
     private static NativeSocket openSend6(String ifname, int ifindex, Inet6Address src) throws KernelException {
-        NativeSocket s = NativeSocket.open(Sys.AF_INET6, Sys.SOCK_RAW, Sys.IPPROTO_VRRP,
-                "VRRP IPv6 send socket on " + ifname);
-        try {
-            s.bindToDevice(ifname);
+        return open(Sys.AF_INET6, "VRRP IPv6 send socket", ifname, s -> {
             s.bind(Sys.sockaddr(src, ifindex), "source " + src.getHostAddress());
             // RFC 5798 §5.2.8: the kernel computes the checksum over the IPv6 pseudo-header.
             s.setInt(Sys.IPPROTO_IPV6, Sys.IPV6_CHECKSUM, "IPV6_CHECKSUM", 6);
@@ -152,18 +156,11 @@ public final class LinuxVrrpTransport implements VrrpTransport, AutoCloseable {
             s.setInt(Sys.IPPROTO_IPV6, Sys.IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP", 0);
             s.setInt(Sys.IPPROTO_IPV6, Sys.IPV6_TCLASS, "IPV6_TCLASS", 0xc0);
             s.setInt(Sys.SOL_SOCKET, Sys.SO_RCVBUF, "SO_RCVBUF", 0);
-            return s;
-        } catch (KernelException e) {
-            s.close();
-            throw e;
-        }
+        });
     }
 
     private static NativeSocket openReceive6(String ifname, int ifindex, Inet6Address group) throws KernelException {
-        NativeSocket s = NativeSocket.open(Sys.AF_INET6, Sys.SOCK_RAW, Sys.IPPROTO_VRRP,
-                "VRRP IPv6 receive socket on " + ifname);
-        try {
-            s.bindToDevice(ifname);
+        return open(Sys.AF_INET6, "VRRP IPv6 receive socket", ifname, s -> {
             // The kernel verifies the checksum and drops bad packets (RFC 5798 §7.1 check 3).
             s.setInt(Sys.IPPROTO_IPV6, Sys.IPV6_CHECKSUM, "IPV6_CHECKSUM", 6);
             s.setInt(Sys.IPPROTO_IPV6, Sys.IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT", 1);
@@ -176,11 +173,7 @@ public final class LinuxVrrpTransport implements VrrpTransport, AutoCloseable {
                 s.set(Sys.IPPROTO_IPV6, Sys.IPV6_ADD_MEMBERSHIP, "IPV6_ADD_MEMBERSHIP " + group.getHostAddress(),
                         mreq);
             }
-            return s;
-        } catch (KernelException e) {
-            s.close();
-            throw e;
-        }
+        });
     }
 
     /** Closes the rtnetlink socket if this transport opened it; open channels stay usable. */
