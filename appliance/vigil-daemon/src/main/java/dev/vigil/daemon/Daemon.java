@@ -62,7 +62,7 @@ final class Daemon {
     }
 
     private final Supplier<LoadResult> loader;
-    private final InetSocketAddress api;
+    private InetSocketAddress api;
     private final BlockingQueue<String> commands = new LinkedBlockingQueue<>();
     private final Instant started = Instant.now();
     private final RateLimiter dropLimiter = new RateLimiter(Duration.ofSeconds(10));
@@ -74,11 +74,9 @@ final class Daemon {
 
     /**
      * @param loader reads the configuration file (again on each reload)
-     * @param api    where the status API listens, or {@code null} for none
      */
-    Daemon(Supplier<LoadResult> loader, InetSocketAddress api) {
+    Daemon(Supplier<LoadResult> loader) {
         this.loader = loader;
-        this.api = api;
     }
 
     /** Loads, checks and maps the configuration; logs every diagnostic; null when it cannot run. */
@@ -96,6 +94,14 @@ final class Daemon {
     }
 
     int runUntilStopped(Loaded initial) {
+        List<String> apiWords = initial.config().globalDefs().other().get("vigil_api");
+        try {
+            api = apiWords == null || apiWords.isEmpty() ? StatusServer.DEFAULT
+                    : "off".equals(apiWords.getFirst()) ? null : StatusServer.parse(apiWords.getFirst());
+        } catch (IllegalArgumentException e) {
+            Log.error("vigil", "vigil_api " + apiWords + ": expected HOST:PORT or off");
+            return 1;
+        }
         node = initial.config().globalDefs().routerId();
         Signals.on("TERM", () -> commands.add("SIGTERM"));
         Signals.on("INT", () -> commands.add("SIGINT"));
