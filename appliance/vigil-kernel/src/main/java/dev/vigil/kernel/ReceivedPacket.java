@@ -3,7 +3,9 @@ package dev.vigil.kernel;
 import java.net.InetAddress;
 
 /**
- * A packet of IP protocol 112 as delivered by the kernel.
+ * A packet of IP protocol 112, as an immutable value: what test segments inject and
+ * {@link PacketBuffer#copy} makes of a received one. The receive path itself uses
+ * {@link PacketBuffer}.
  *
  * @param ifname      interface it arrived on
  * @param source      IP source address

@@ -23,6 +23,13 @@ public interface VrrpChannel extends AutoCloseable {
      */
     void send(InetAddress destination, byte[] vrrpMessage) throws KernelException;
 
+    /**
+     * Takes the next queued packet into {@code into}; {@code false} when none is queued, which
+     * also re-arms the {@code readable} callback. Called by one thread at a time (the engine's);
+     * never blocks. Malformed packets are counted by the channel and skipped.
+     */
+    boolean receive(PacketBuffer into) throws KernelException;
+
     @Override
     void close();
 }

@@ -1,7 +1,6 @@
 package dev.vigil.kernel;
 
 import java.net.InetAddress;
-import java.util.function.Consumer;
 
 /** Opens VRRP channels (raw IP protocol 112 sockets). */
 public interface VrrpTransport {
@@ -13,9 +12,11 @@ public interface VrrpTransport {
      *                       primary address (IPv6: its link-local address)
      * @param multicastGroup group to join for receiving (224.0.0.18, ff02::12 or configured);
      *                       {@code null} for unicast-only operation
-     * @param sink           receives every protocol-112 packet arriving on the interface, on a
-     *                       thread owned by the transport; must not block
+     * @param readable       runs on a thread owned by the transport when protocol-112 packets are
+     *                       queued on the interface; the opener then calls {@link VrrpChannel#receive}
+     *                       until it returns {@code false}, and {@code readable} runs again only
+     *                       after such a drain. Must not block.
      */
     VrrpChannel open(String ifname, AddressFamily family, InetAddress source, InetAddress multicastGroup,
-                     Consumer<ReceivedPacket> sink) throws KernelException;
+                     Runnable readable) throws KernelException;
 }

@@ -39,6 +39,8 @@ public interface LibC {
 
     int close(int fd);
 
+    int clock_gettime(int clockid, @Out ByteBuffer timespec);
+
     int open(String path, int flags);
 
     int setns(int fd, int nstype);

@@ -1,27 +1,32 @@
 package dev.vigil.kernel.linux;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import dev.vigil.kernel.AddressFamily;
 import dev.vigil.kernel.KernelException;
-import dev.vigil.kernel.ReceivedPacket;
+import dev.vigil.kernel.PacketBuffer;
 import dev.vigil.kernel.VrrpChannel;
 
 /**
  * One interface and family: a send socket, a receive socket and the platform daemon thread
- * {@code vrrp-rx-<ifname>-<family>} that polls the receive socket, copies each packet and hands
- * it to the sink. Receive failures are counted and reported; they never end the thread.
+ * {@code vrrp-rx-<ifname>-<family>} that polls the receive socket and tells the opener when
+ * packets are queued; the opener takes them with {@link #receive} on its own thread into a reused
+ * {@link PacketBuffer}, timed by the kernel's receive time stamp. Receive failures are counted and
+ * reported; they never end the thread.
  */
 public final class LinuxVrrpChannel implements VrrpChannel {
     private static final int POLL_MILLIS = 100;
+    private static final long POLL_NANOS = POLL_MILLIS * 1_000_000L;
+    /** A receive time stamp older than this means the realtime clock was stepped: not used. */
+    private static final long MAX_AGE_NANOS = 10_000_000_000L;
     private static final int MAX_PACKET = 65_535;
     private static final int CONTROL_LENGTH = 256;
     private static final int CMSG_HEADER = 16;
@@ -32,7 +37,7 @@ public final class LinuxVrrpChannel implements VrrpChannel {
     private final InetAddress source;
     private final NativeSocket send;
     private final NativeSocket receive;
-    private final Consumer<ReceivedPacket> sink;
+    private final Runnable readable;
     private final Consumer<KernelException> errorSink;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong received = new AtomicLong();
@@ -45,21 +50,33 @@ public final class LinuxVrrpChannel implements VrrpChannel {
     private final ByteBuffer control = Sys.buffer(CONTROL_LENGTH);
     private final ByteBuffer iov = Sys.buffer(16);
     private final ByteBuffer msghdr = Sys.buffer(56);
+    private final ByteBuffer clock = Sys.buffer(16);
+    // Whether the receiver may signal readability: cleared when it has, set when a drain ends.
+    private volatile boolean armed = true;
+    private volatile boolean backoff;
 
     // Send-path buffers, reused under the lock: a send builds no direct buffer and no string.
     private final Object sendLock = new Object();
     private final ByteBuffer sendBuffer = Sys.buffer(MAX_PACKET);
-    private final Map<InetAddress, ByteBuffer> sockaddrs = new HashMap<>();
+    private final Map<InetAddress, Destination> destinations = new HashMap<>();
+
+    /** A destination's socket address, and its description for a send error. */
+    private record Destination(ByteBuffer sockaddr, String description) implements Supplier<String> {
+        @Override
+        public String get() {
+            return description;
+        }
+    }
 
     LinuxVrrpChannel(String ifname, int ifindex, AddressFamily family, InetAddress source, NativeSocket send,
-                     NativeSocket receive, Consumer<ReceivedPacket> sink, Consumer<KernelException> errorSink) {
+                     NativeSocket receive, Runnable readable, Consumer<KernelException> errorSink) {
         this.ifname = ifname;
         this.ifindex = ifindex;
         this.family = family;
         this.source = source;
         this.send = send;
         this.receive = receive;
-        this.sink = sink;
+        this.readable = readable;
         this.errorSink = errorSink;
         iov.putLong(0, Sys.address(data));
         iov.putLong(8, MAX_PACKET);
@@ -109,11 +126,15 @@ public final class LinuxVrrpChannel implements VrrpChannel {
             throw new KernelException("sendto", 0, "channel closed: " + ifname + " " + family);
         }
         synchronized (sendLock) {
-            // Destinations are the instances' few configured groups and peers.
-            ByteBuffer sockaddr = sockaddrs.computeIfAbsent(destination, d -> Sys.sockaddr(d, ifindex));
+            // Destinations are the instances' few configured groups and peers: their socket
+            // address and error description are made once, so a send allocates nothing.
+            Destination d = destinations.get(destination);
+            if (d == null) {
+                d = new Destination(Sys.sockaddr(destination, ifindex), "VRRP to " + destination.getHostAddress());
+                destinations.put(destination, d);
+            }
             sendBuffer.put(0, vrrpMessage);
-            send.sendTo(sendBuffer, vrrpMessage.length, sockaddr, sockaddr.capacity(),
-                    () -> "VRRP to " + destination.getHostAddress());
+            send.sendTo(sendBuffer, vrrpMessage.length, d.sockaddr, d.sockaddr.capacity(), d);
         }
     }
 
@@ -129,34 +150,79 @@ public final class LinuxVrrpChannel implements VrrpChannel {
         }
     }
 
+    /**
+     * Waits for the receive socket to become readable and tells the opener once; the next wait
+     * starts only after the opener has drained the queue ({@link #receive} found it empty).
+     */
     private void receiveLoop() {
         while (!closed.get()) {
             try {
+                if (!armed) {
+                    LockSupport.parkNanos(this, POLL_NANOS);
+                    continue;
+                }
+                if (backoff) {
+                    backoff = false;
+                    pause();
+                }
                 if (!receive.awaitReadable(POLL_MILLIS)) {
                     continue;
                 }
-                ReceivedPacket packet;
-                while (!closed.get() && (packet = family == AddressFamily.INET ? receive4() : receive6()) != null) {
-                    received.incrementAndGet();
-                    deliver(packet);
-                }
+                armed = false;
+                signal();
             } catch (KernelException e) {
                 if (!closed.get()) {
                     report(e);
                     pause();
                 }
-            } catch (RuntimeException e) {
-                report(new KernelException("recvfrom", 0, "malformed packet on " + ifname + ": " + e.getMessage()));
             }
         }
     }
 
-    private void deliver(ReceivedPacket packet) {
+    private void signal() {
         try {
-            sink.accept(packet);
+            readable.run();
         } catch (RuntimeException e) {
-            report(new KernelException("sink", 0, "VRRP packet sink failed on " + ifname + ": " + e));
+            report(new KernelException("readable", 0, "VRRP readable callback failed on " + ifname + ": " + e));
+            armed = true;
+            pause();
         }
+    }
+
+    /**
+     * Takes the next datagram, on the caller's thread (the engine's). Its age comes from the
+     * kernel's receive time stamp ({@code SO_TIMESTAMPNS}, CLOCK_REALTIME) against the clock now.
+     * Malformed datagrams are counted, reported and skipped.
+     */
+    @Override
+    public boolean receive(PacketBuffer into) throws KernelException {
+        if (closed.get()) {
+            return false;
+        }
+        while (true) {
+            int got;
+            try {
+                got = family == AddressFamily.INET ? receive4(into) : receive6(into);
+            } catch (KernelException e) {
+                errors.incrementAndGet();
+                backoff = true;
+                rearm();
+                throw e;
+            }
+            if (got < 0) {
+                rearm();
+                return false;
+            }
+            if (got > 0) {
+                received.incrementAndGet();
+                return true;
+            }
+        }
+    }
+
+    private void rearm() {
+        armed = true;
+        LockSupport.unpark(receiver);
     }
 
     private void report(KernelException e) {
@@ -168,6 +234,11 @@ public final class LinuxVrrpChannel implements VrrpChannel {
         }
     }
 
+    private int malformed(String message) {
+        report(new KernelException("recvmsg", 0, "malformed packet on " + ifname + ": " + message));
+        return 0;
+    }
+
     /** Backs off after a socket error so a persistent one cannot spin the thread. */
     private void pause() {
         try {
@@ -177,49 +248,62 @@ public final class LinuxVrrpChannel implements VrrpChannel {
         }
     }
 
-    /** IPv4 raw sockets deliver the IP header: TTL at byte 8, addresses at 12 and 16, IHL*4 to skip. */
-    private ReceivedPacket receive4() throws KernelException {
-        int n = receive.receive(data);
+    /** Prepares the message header for one {@code recvmsg} into {@link #data}. */
+    private void resetHeader() {
+        msghdr.putLong(0, family == AddressFamily.INET ? 0 : Sys.address(name));
+        msghdr.putInt(8, family == AddressFamily.INET ? 0 : name.capacity());
+        msghdr.putLong(16, Sys.address(iov));
+        msghdr.putLong(24, 1);
+        msghdr.putLong(32, Sys.address(control));
+        msghdr.putLong(40, CONTROL_LENGTH);
+        msghdr.putInt(48, 0);
+    }
+
+    /**
+     * IPv4 raw sockets deliver the IP header: TTL at byte 8, addresses at 12 and 16, IHL*4 to skip.
+     * Returns 1 when {@code into} holds a packet, 0 for a malformed one, -1 when none is queued.
+     */
+    private int receive4(PacketBuffer into) throws KernelException {
+        resetHeader();
+        int n = receive.receiveMessage(msghdr);
         if (n < 0) {
-            return null;
+            return -1;
         }
-        if (n > MAX_PACKET) {
-            throw new KernelException("recvfrom", 0, "datagram of " + n + " bytes truncated on " + ifname);
+        if ((msghdr.getInt(48) & Sys.MSG_TRUNC) != 0) {
+            return malformed("datagram truncated");
         }
         if (n < 20) {
-            throw new IllegalArgumentException("IPv4 packet of " + n + " bytes (expected: >= 20)");
+            return malformed("IPv4 packet of " + n + " bytes (expected: >= 20)");
         }
         int ihl = (data.get(0) & 0x0f) * 4;
         if (ihl < 20 || ihl > n) {
-            throw new IllegalArgumentException("IPv4 header length " + ihl + " (expected: 20.." + n + ")");
+            return malformed("IPv4 header length " + ihl + " (expected: 20.." + n + ")");
         }
-        int ttl = Byte.toUnsignedInt(data.get(8));
-        InetAddress src = address(Sys.bytes(data, 12, 4));
-        InetAddress dst = address(Sys.bytes(data, 16, 4));
-        return new ReceivedPacket(ifname, src, dst, ttl, Sys.bytes(data, ihl, n - ihl));
+        long age = ageFromControl();
+        into.addressLength(4);
+        data.get(12, into.source(), 0, 4);
+        data.get(16, into.destination(), 0, 4);
+        data.get(ihl, into.payload(), 0, n - ihl);
+        into.set(n - ihl, Byte.toUnsignedInt(data.get(8)), age);
+        return 1;
     }
 
     /**
      * IPv6 raw sockets deliver the payload only; the source comes from the socket address, the
      * hop limit and destination from the IPV6_HOPLIMIT and IPV6_PKTINFO control messages.
      */
-    private ReceivedPacket receive6() throws KernelException {
-        msghdr.putLong(0, Sys.address(name));
-        msghdr.putInt(8, name.capacity());
-        msghdr.putLong(16, Sys.address(iov));
-        msghdr.putLong(24, 1);
-        msghdr.putLong(32, Sys.address(control));
-        msghdr.putLong(40, CONTROL_LENGTH);
-        msghdr.putInt(48, 0);
+    private int receive6(PacketBuffer into) throws KernelException {
+        resetHeader();
         int n = receive.receiveMessage(msghdr);
         if (n < 0) {
-            return null;
+            return -1;
         }
         if ((msghdr.getInt(48) & Sys.MSG_TRUNC) != 0) {
-            throw new KernelException("recvmsg", 0, "datagram truncated on " + ifname);
+            return malformed("datagram truncated");
         }
-        InetAddress src = address(Sys.bytes(name, 8, 16));
-        InetAddress dst = null;
+        into.addressLength(16);
+        name.get(8, into.source(), 0, 16);
+        boolean haveDestination = false;
         int hopLimit = -1;
         long controlLength = msghdr.getLong(40);
         int at = 0;
@@ -233,23 +317,45 @@ public final class LinuxVrrpChannel implements VrrpChannel {
             if (level == Sys.IPPROTO_IPV6 && type == Sys.IPV6_HOPLIMIT && length >= CMSG_HEADER + 4) {
                 hopLimit = control.getInt(at + CMSG_HEADER);
             } else if (level == Sys.IPPROTO_IPV6 && type == Sys.IPV6_PKTINFO && length >= CMSG_HEADER + 20) {
-                dst = address(Sys.bytes(control, at + CMSG_HEADER, 16));
+                control.get(at + CMSG_HEADER, into.destination(), 0, 16);
+                haveDestination = true;
             }
             at += (length + 7) & ~7;
         }
-        if (dst == null || hopLimit < 0) {
-            throw new IllegalArgumentException("IPv6 packet without " + (dst == null ? "IPV6_PKTINFO" : "IPV6_HOPLIMIT")
+        if (!haveDestination || hopLimit < 0) {
+            return malformed("IPv6 packet without " + (!haveDestination ? "IPV6_PKTINFO" : "IPV6_HOPLIMIT")
                     + " control message");
         }
-        return new ReceivedPacket(ifname, src, dst, hopLimit, Sys.bytes(data, 0, n));
+        data.get(0, into.payload(), 0, n);
+        into.set(n, hopLimit, ageFromControl());
+        return 1;
     }
 
-    private InetAddress address(byte[] raw) {
-        try {
-            return InetAddress.getByAddress(raw);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("address of " + raw.length + " bytes: " + Arrays.toString(raw), e);
+    /**
+     * How long ago the kernel received the datagram just read: its {@code SCM_TIMESTAMPNS} control
+     * message (socket(7)) against CLOCK_REALTIME now; 0 without one, or when the clock was stepped
+     * in between (a negative or implausibly large age).
+     */
+    private long ageFromControl() {
+        long controlLength = msghdr.getLong(40);
+        int at = 0;
+        while (at + CMSG_HEADER <= controlLength) {
+            int length = (int) control.getLong(at);
+            if (length < CMSG_HEADER || at + length > controlLength) {
+                return 0;
+            }
+            if (control.getInt(at + 8) == Sys.SOL_SOCKET && control.getInt(at + 12) == Sys.SCM_TIMESTAMPNS
+                    && length >= CMSG_HEADER + 16) {
+                long stamp = control.getLong(at + CMSG_HEADER) * 1_000_000_000L + control.getLong(at + CMSG_HEADER + 8);
+                if (Sys.C.clock_gettime(Sys.CLOCK_REALTIME, clock) != 0) {
+                    return 0;
+                }
+                long age = clock.getLong(0) * 1_000_000_000L + clock.getLong(8) - stamp;
+                return age >= 0 && age < MAX_AGE_NANOS ? age : 0;
+            }
+            at += (length + 7) & ~7;
         }
+        return 0;
     }
 
     /** Stops the receiver (within about {@value #POLL_MILLIS} ms), then closes both sockets. */
@@ -258,6 +364,7 @@ public final class LinuxVrrpChannel implements VrrpChannel {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        LockSupport.unpark(receiver);
         if (Thread.currentThread() != receiver) {
             try {
                 receiver.join(2_000);

@@ -9,7 +9,6 @@ import java.util.function.Consumer;
 
 import dev.vigil.kernel.AddressFamily;
 import dev.vigil.kernel.KernelException;
-import dev.vigil.kernel.ReceivedPacket;
 import dev.vigil.kernel.VrrpChannel;
 import dev.vigil.kernel.VrrpTransport;
 
@@ -47,7 +46,7 @@ public final class LinuxVrrpTransport implements VrrpTransport, AutoCloseable {
 
     @Override
     public LinuxVrrpChannel open(String ifname, AddressFamily family, InetAddress source, InetAddress multicastGroup,
-                                 Consumer<ReceivedPacket> sink) throws KernelException {
+                                 Runnable readable) throws KernelException {
         if (source != null && AddressFamily.of(source) != family) {
             throw new IllegalArgumentException("source: " + source.getHostAddress() + " (expected: " + family + ")");
         }
@@ -68,7 +67,7 @@ public final class LinuxVrrpTransport implements VrrpTransport, AutoCloseable {
                 send = openSend6(ifname, ifindex, (Inet6Address) src);
                 receive = openReceive6(ifname, ifindex, (Inet6Address) multicastGroup);
             }
-            return new LinuxVrrpChannel(ifname, ifindex, family, src, send, receive, sink, errorSink);
+            return new LinuxVrrpChannel(ifname, ifindex, family, src, send, receive, readable, errorSink);
         } catch (KernelException | RuntimeException e) {
             if (send != null) {
                 send.close();
@@ -137,6 +136,8 @@ public final class LinuxVrrpTransport implements VrrpTransport, AutoCloseable {
     private static NativeSocket openReceive4(String ifname, int ifindex, Inet4Address group) throws KernelException {
         return open(Sys.AF_INET, "VRRP IPv4 receive socket", ifname, s -> {
             s.setInt(Sys.IPPROTO_IP, Sys.IP_MULTICAST_ALL, "IP_MULTICAST_ALL", 0);
+            // The master down timer runs from an advert's arrival (RFC 5798 §6.4.2), so the kernel's time.
+            s.setInt(Sys.SOL_SOCKET, Sys.SO_TIMESTAMPNS, "SO_TIMESTAMPNS", 1);
             if (group != null) {
                 s.set(Sys.IPPROTO_IP, Sys.IP_ADD_MEMBERSHIP, "IP_ADD_MEMBERSHIP " + group.getHostAddress(),
                         mreqn(group, ifindex));
@@ -166,6 +167,7 @@ public final class LinuxVrrpTransport implements VrrpTransport, AutoCloseable {
             s.setInt(Sys.IPPROTO_IPV6, Sys.IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT", 1);
             s.setInt(Sys.IPPROTO_IPV6, Sys.IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", 1);
             s.setInt(Sys.IPPROTO_IPV6, Sys.IPV6_MULTICAST_ALL, "IPV6_MULTICAST_ALL", 0);
+            s.setInt(Sys.SOL_SOCKET, Sys.SO_TIMESTAMPNS, "SO_TIMESTAMPNS", 1);
             if (group != null) {
                 ByteBuffer mreq = Sys.buffer(20);
                 mreq.put(0, group.getAddress());

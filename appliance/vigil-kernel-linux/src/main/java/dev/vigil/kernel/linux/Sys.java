@@ -29,6 +29,10 @@ final class Sys {
     static final int SO_RCVBUF = 8;
     static final int SO_BINDTODEVICE = 25;
     static final int SO_RCVBUFFORCE = 33;
+    /** socket(7): receive time stamps as struct timespec; the control message type is the same number. */
+    static final int SO_TIMESTAMPNS = 35;
+    static final int SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
+    static final int CLOCK_REALTIME = 0;
 
     static final int IPPROTO_IP = 0;
     static final int IP_TOS = 1;

@@ -2,6 +2,7 @@ package dev.vigil.kernel.linux
 
 import dev.vigil.kernel.AddressFamily
 import dev.vigil.kernel.KernelException
+import dev.vigil.kernel.PacketBuffer
 import dev.vigil.kernel.ReceivedPacket
 import spock.lang.AutoCleanup
 import spock.lang.Requires
@@ -10,6 +11,7 @@ import spock.lang.Specification
 
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicReference
 
 @Requires(value = { TwoHosts.available() }, reason = TwoHosts.NEEDS)
 class LinuxVrrpTransportSpec extends Specification {
@@ -28,9 +30,22 @@ class LinuxVrrpTransportSpec extends Specification {
         channels*.close()
     }
 
+    /** Opens a channel whose readable callback drains it into {@code inbox} (on the receiver thread). */
     private LinuxVrrpChannel open(String ns, LinuxVrrpTransport t, String ifname, AddressFamily family,
                                   InetAddress source, InetAddress group, Queue<ReceivedPacket> inbox) {
-        def c = NetNs.call(ns) { t.open(ifname, family, source, group, { inbox.add(it) }) }
+        def ref = new AtomicReference<LinuxVrrpChannel>()
+        def buffer = new PacketBuffer()
+        def c = NetNs.call(ns) {
+            t.open(ifname, family, source, group, {
+                while (ref.get() == null) {
+                    Thread.onSpinWait()
+                }
+                while (ref.get().receive(buffer)) {
+                    inbox.add(buffer.copy(ifname))
+                }
+            })
+        }
+        ref.set(c)
         channels << c
         c
     }
@@ -202,29 +217,63 @@ class LinuxVrrpTransportSpec extends Specification {
         e.message == "sendto: channel closed: ${hosts.ifA} INET".toString()
     }
 
-    def "a failing sink is counted and the receiver keeps delivering"() {
+    def "a failing readable callback is counted; the packets wait in the socket and come with the next call"() {
         given:
         def a = open(hosts.nsA, transportA, hosts.ifA, AddressFamily.INET, null, GROUP4, inboxA)
         int calls = 0
+        def ref = new AtomicReference<LinuxVrrpChannel>()
+        def buffer = new PacketBuffer()
         def b = NetNs.call(hosts.nsB) {
-            transportB.open(hosts.ifB, AddressFamily.INET, null, GROUP4, { p ->
+            transportB.open(hosts.ifB, AddressFamily.INET, null, GROUP4, {
                 if (calls++ == 0) {
-                    throw new IllegalStateException('first packet rejected')
+                    throw new IllegalStateException('first call rejected')
                 }
-                inboxB.add(p)
+                while (ref.get().receive(buffer)) {
+                    inboxB.add(buffer.copy(hosts.ifB))
+                }
             })
         }
+        ref.set(b)
         channels << b
 
         when:
         a.send(GROUP4, advert([1, 1, 1, 1] as byte[]))
-        Thread.sleep(100)
+        Thread.sleep(50)
         a.send(GROUP4, advert([2, 2, 2, 2] as byte[]))
 
         then:
+        inboxB.poll(2, TimeUnit.SECONDS).payload() == advert([1, 1, 1, 1] as byte[])
         inboxB.poll(2, TimeUnit.SECONDS).payload() == advert([2, 2, 2, 2] as byte[])
         b.receiveErrors() == 1
+        b.packetsReceived() == 2
         b.receiverAlive()
+    }
+
+    def "a packet taken late carries its age from the kernel's receive time stamp"() {
+        given: 'B is told a packet is queued, but takes it only 150 ms later'
+        def a = open(hosts.nsA, transportA, hosts.ifA, AddressFamily.INET, null, GROUP4, inboxA)
+        def told = new LinkedBlockingQueue<Long>()
+        def b = NetNs.call(hosts.nsB) {
+            transportB.open(hosts.ifB, AddressFamily.INET, null, GROUP4, { told.add(System.nanoTime()) })
+        }
+        channels << b
+        def buffer = new PacketBuffer()
+
+        when:
+        a.send(GROUP4, advert([3, 3, 3, 3] as byte[]))
+        long toldAt = told.poll(2, TimeUnit.SECONDS)
+        Thread.sleep(150)
+        boolean got = b.receive(buffer)
+        long waited = System.nanoTime() - toldAt
+
+        then: 'its age covers the wait, and it was stamped before B was told'
+        got
+        buffer.copy(hosts.ifB).payload() == advert([3, 3, 3, 3] as byte[])
+        buffer.ageNanos() >= waited
+        buffer.ageNanos() < waited + 50_000_000L
+
+        and: 'the queue is empty now, which re-arms the callback'
+        !b.receive(buffer)
     }
 
     def "a source of the wrong family is rejected before any socket is opened"() {

@@ -91,7 +91,7 @@ class WarmUpSpec extends Specification {
             refusedAddresses = addresses.warmUp([vip4, vip6])
             refusedAnnouncements = advertiser.warmUp([vip4, vip6])
             def channel = NetNs.call(hosts.nsA) {
-                transport.open(hosts.ifA, AddressFamily.INET, null, InetAddress.getByName('224.0.0.18'), {} as Consumer)
+                transport.open(hosts.ifA, AddressFamily.INET, null, InetAddress.getByName('224.0.0.18'), {} as Runnable)
             }
             refusedSend = channel.warmUp()
             channel.close()

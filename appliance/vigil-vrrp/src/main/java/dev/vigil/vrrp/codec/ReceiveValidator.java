@@ -1,6 +1,7 @@
 package dev.vigil.vrrp.codec;
 
 import java.net.InetAddress;
+import java.util.Arrays;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Objects;
@@ -188,13 +189,18 @@ public final class ReceiveValidator {
      * @return whether the advert is valid
      */
     public boolean check(byte[] payload, InetAddress src, InetAddress dst, int ttl, Checked out) {
-        if (quickCheck(payload, src, dst, ttl, out)) {
+        return check(payload, payload.length, src, dst, ttl, out);
+    }
+
+    /** As {@link #check(byte[], InetAddress, InetAddress, int, Checked)}, for the message in {@code payload[0 .. length)}. */
+    public boolean check(byte[] payload, int length, InetAddress src, InetAddress dst, int ttl, Checked out) {
+        if (quickCheck(payload, length, src, dst, ttl, out)) {
             out.error = null;
             out.message = null;
             return true;
         }
         // Dropped (or a case the quick path leaves to the full one): the full checks say why.
-        switch (validate(payload, src, dst, ttl)) {
+        switch (validate(length == payload.length ? payload : Arrays.copyOf(payload, length), src, dst, ttl)) {
             case DecodeResult.Error(DecodeError kind, String message) -> {
                 out.error = kind;
                 out.message = message;
@@ -211,7 +217,7 @@ public final class ReceiveValidator {
         }
     }
 
-    private boolean quickCheck(byte[] msg, InetAddress src, InetAddress dst, int ttl, Checked out) {
+    private boolean quickCheck(byte[] msg, int length, InetAddress src, InetAddress dst, int ttl, Checked out) {
         InetAddress group = expected.multicastGroup();
         boolean multicast = dst.isMulticastAddress();
         if (group == null ? multicast : !dst.equals(group)) {
@@ -220,8 +226,7 @@ public final class ReceiveValidator {
         if (multicast && ttl != REQUIRED_TTL) {
             return false;
         }
-        int length = msg.length;
-        if (length < VrrpCodec.HEADER_LENGTH) {
+        if (length < VrrpCodec.HEADER_LENGTH || length > msg.length) {
             return false;
         }
         int version = (msg[0] & 0xff) >>> 4;

@@ -159,7 +159,7 @@ public final class VrrpStateMachine {
         return switch (event) {
             case VrrpEvent.Startup s -> startup();
             case VrrpEvent.Shutdown s -> shutdown(s.cause());
-            case VrrpEvent.AdvertReceived r -> advertReceived(r.priority(), r.advertIntervalNanos(), r.source(), nowNanos);
+            case VrrpEvent.AdvertReceived r -> advert(r.priority(), r.advertIntervalNanos(), r.source(), nowNanos);
             case VrrpEvent.MasterDownTimerExpired e -> state == VrrpState.BACKUP
                     ? becomeMaster(VrrpState.BACKUP, "master down timer expired") : List.of();
             case VrrpEvent.AdvertTimerExpired e -> state == VrrpState.MASTER ? advertNow() : List.of();
@@ -218,7 +218,11 @@ public final class VrrpStateMachine {
         };
     }
 
-    private List<VrrpAction> advertReceived(int advertPriority, long intervalNanos, InetAddress source, long now) {
+    /**
+     * {@link VrrpEvent.AdvertReceived} without the event object: what the receive path calls for
+     * every advert, so that hearing the master allocates nothing.
+     */
+    public List<VrrpAction> advert(int advertPriority, long intervalNanos, InetAddress source, long now) {
         if (state != VrrpState.BACKUP && state != VrrpState.MASTER) {
             return List.of();
         }

@@ -1,7 +1,7 @@
 package dev.vigil.vrrp.runtime;
 
+import java.util.ArrayDeque;
 import java.util.PriorityQueue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 
@@ -14,26 +14,45 @@ import java.util.concurrent.locks.LockSupport;
  * bookkeeping (leader election, lock hand-over on wake-up) sits between the deadline and the task.
  * The master down timer is what a take-over waits for (RFC 5798 §6.4.2), so every millisecond it
  * fires late is a millisecond of outage. A cancelled timer leaves the queue at once (many instances
- * re-arm their timers every advert).
+ * re-arm their timers every advert). Neither a submission nor a re-armed {@link Alarm} allocates
+ * once the queues have grown to their working size, so the steady state of the engine makes no
+ * garbage.
  */
 public final class ExecutorScheduler implements Scheduler, AutoCloseable {
 
     private final Thread thread;
-    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    // Guarded by itself: an ArrayDeque reuses its array, where a linked queue allocates a node per task.
+    private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
     // Guarded by itself; timers are armed from the engine thread mostly, but may be from any.
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private long sequence;
     private volatile boolean closed;
 
-    private final class Timer implements Comparable<Timer>, Cancellable {
-        final long at;
-        final long seq;
+    private final class Timer implements Comparable<Timer>, Cancellable, Alarm {
+        long at;
+        long seq;
         final Runnable task;
 
         Timer(long at, long seq, Runnable task) {
             this.at = at;
             this.seq = seq;
             this.task = task;
+        }
+
+        @Override
+        public void armAt(long nanoTime) {
+            if (closed) {
+                throw new RejectedExecutionException("scheduler closed");
+            }
+            synchronized (timers) {
+                timers.remove(this);
+                at = nanoTime;
+                seq = sequence++;
+                timers.add(this);
+            }
+            if (Thread.currentThread() != thread) {
+                LockSupport.unpark(thread);
+            }
         }
 
         @Override
@@ -66,7 +85,9 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
         if (closed) {
             throw new RejectedExecutionException("scheduler closed");
         }
-        tasks.add(task);
+        synchronized (tasks) {
+            tasks.add(task);
+        }
         if (Thread.currentThread() != thread) {
             LockSupport.unpark(thread);
         }
@@ -89,6 +110,11 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
     }
 
     @Override
+    public Alarm alarm(Runnable task) {
+        return new Timer(0, 0, task);
+    }
+
+    @Override
     public long nanoTime() {
         return System.nanoTime();
     }
@@ -106,7 +132,7 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
     private void loop() {
         while (!closed) {
             Runnable r;
-            while (!closed && (r = tasks.poll()) != null) {
+            while (!closed && (r = nextTask()) != null) {
                 run(r);
             }
             Runnable due = null;
@@ -125,13 +151,25 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
             }
             if (due != null) {
                 run(due);
-            } else if (closed || !tasks.isEmpty()) {
+            } else if (closed || hasTasks()) {
                 continue;
             } else if (wait < 0) {
                 LockSupport.park(this);
             } else {
                 LockSupport.parkNanos(this, wait);
             }
+        }
+    }
+
+    private Runnable nextTask() {
+        synchronized (tasks) {
+            return tasks.poll();
+        }
+    }
+
+    private boolean hasTasks() {
+        synchronized (tasks) {
+            return !tasks.isEmpty();
         }
     }
 

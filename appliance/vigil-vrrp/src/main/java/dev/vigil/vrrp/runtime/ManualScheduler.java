@@ -16,9 +16,9 @@ public final class ManualScheduler implements Scheduler {
     private long now;
     private long sequence;
 
-    private final class Timer implements Comparable<Timer>, Cancellable {
-        final long at;
-        final long seq;
+    private final class Timer implements Comparable<Timer>, Cancellable, Alarm {
+        long at;
+        long seq;
         final Runnable task;
 
         Timer(long at, long seq, Runnable task) {
@@ -36,6 +36,14 @@ public final class ManualScheduler implements Scheduler {
         @Override
         public void cancel() {
             timers.remove(this);
+        }
+
+        @Override
+        public void armAt(long nanoTime) {
+            timers.remove(this);
+            at = nanoTime;
+            seq = sequence++;
+            timers.add(this);
         }
     }
 
@@ -58,6 +66,11 @@ public final class ManualScheduler implements Scheduler {
         Timer t = new Timer(now + Math.max(0, delayNanos), sequence++, task);
         timers.add(t);
         return t;
+    }
+
+    @Override
+    public Alarm alarm(Runnable task) {
+        return new Timer(0, 0, task);
     }
 
     @Override

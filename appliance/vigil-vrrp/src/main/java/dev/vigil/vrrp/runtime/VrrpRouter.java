@@ -7,7 +7,7 @@ import dev.vigil.kernel.KernelException;
 import dev.vigil.kernel.LinkInfo;
 import dev.vigil.kernel.LinkMonitor;
 import dev.vigil.kernel.NeighbourAdvertiser;
-import dev.vigil.kernel.ReceivedPacket;
+import dev.vigil.kernel.PacketBuffer;
 import dev.vigil.kernel.VirtualAddress;
 import dev.vigil.kernel.VrrpChannel;
 import dev.vigil.kernel.VrrpTransport;
@@ -28,6 +28,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -95,6 +96,8 @@ public final class VrrpRouter {
     private static final DecodeError[] DROP_REASONS = DecodeError.values();
     private static final TimerKind[] TIMER_KINDS = TimerKind.values();
     private static final VrrpEvent[] TIMER_EVENTS = new VrrpEvent[TIMER_KINDS.length];
+    /** Packets one drain takes before the engine thread turns to its timers again. */
+    private static final int DRAIN_BATCH = 64;
 
     static {
         for (TimerKind k : TIMER_KINDS) {
@@ -456,12 +459,7 @@ public final class VrrpRouter {
         }
         Channel c = new Channel(key);
         try {
-            // The receive time is taken on the receiver thread, so the master down timer runs
-            // from the advert's arrival, not from when the engine thread gets to it.
-            c.channel = transport.open(key.ifname, key.family, key.source, key.group, packet -> {
-                long receivedAt = scheduler.nanoTime();
-                scheduler.execute(() -> onPacket(c, packet, receivedAt));
-            });
+            c.channel = transport.open(key.ifname, key.family, key.source, key.group, c.readable);
         } catch (KernelException e) {
             kernelError(inst, "open VRRP channel on " + key.ifname, e);
             inst.machine = new VrrpStateMachine(inst.config, unspecified(key.family));
@@ -729,42 +727,78 @@ public final class VrrpRouter {
         }
     }
 
-    private void onPacket(Channel c, ReceivedPacket packet, long receivedAt) {
-        if (stopped) {
+    /**
+     * Takes the packets the channel has queued, on the engine thread, each timed by its kernel
+     * receive time stamp where the channel has one: the master down timer runs from an advert's
+     * arrival, not from when a thread got to it. At most {@link #DRAIN_BATCH} at a time, so timers
+     * due in between are not held up by a flood.
+     */
+    private void drain(Channel c) {
+        VrrpChannel channel = c.channel;
+        if (channel == null) {
             return;
         }
+        PacketBuffer b = c.buffer;
+        int n = 0;
+        try {
+            while (n < DRAIN_BATCH && channel.receive(b)) {
+                n++;
+                if (!stopped) {
+                    onPacket(c, b, scheduler.nanoTime() - b.ageNanos());
+                }
+            }
+        } catch (KernelException e) {
+            listener.onEvent(new RouterEvent.KernelError(null, "receive on " + c.key.ifname, e));
+            return;
+        }
+        if (n == DRAIN_BATCH) {
+            scheduler.execute(c.drain);
+        }
+    }
+
+    private void onPacket(Channel c, PacketBuffer packet, long receivedAt) {
         byte[] payload = packet.payload();
-        if (payload.length < 2) {
+        int length = packet.length();
+        if (length < 2) {
             malformed.incrementAndGet();
-            listener.onEvent(new RouterEvent.AdvertDropped(null, DecodeError.TRUNCATED, "truncated advert: "
-                    + payload.length + " bytes (expected: at least " + VrrpCodec.HEADER_LENGTH + ")"));
+            if (c.dropReported(DecodeError.TRUNCATED, receivedAt)) {
+                listener.onEvent(new RouterEvent.AdvertDropped(null, DecodeError.TRUNCATED, "truncated advert: "
+                        + length + " bytes (expected: at least " + VrrpCodec.HEADER_LENGTH + ")"));
+            }
             return;
         }
         int vrid = payload[1] & 0xff;
         Instance inst = c.byVrid[vrid];
+        InetAddress source = c.addresses.of(packet.source(), packet.addressLength());
         if (inst == null) {
             unknownVrid.incrementAndGet();
-            listener.onEvent(new RouterEvent.AdvertDropped(null, DecodeError.UNKNOWN_VRID, "unknown vrid " + vrid
-                    + " on " + packet.ifname() + " from " + packet.source().getHostAddress()));
+            if (c.dropReported(DecodeError.UNKNOWN_VRID, receivedAt)) {
+                listener.onEvent(new RouterEvent.AdvertDropped(null, DecodeError.UNKNOWN_VRID, "unknown vrid " + vrid
+                        + " on " + c.key.ifname + " from " + source.getHostAddress()));
+            }
             return;
         }
-        if (packet.source().equals(c.channel.source())) {
+        if (source.equals(c.channel.source())) {
             return; // our own advert looped back
         }
+        InetAddress destination = c.addresses.of(packet.destination(), packet.addressLength());
         try {
-            receive(inst, packet, receivedAt);
+            receive(inst, payload, length, source, destination, packet.ttl(), receivedAt);
         } catch (RuntimeException e) {
             listener.onEvent(new RouterEvent.InternalError(inst.params.name(), "advert", e));
         }
     }
 
-    private void receive(Instance inst, ReceivedPacket packet, long receivedAt) {
+    private void receive(Instance inst, byte[] payload, int length, InetAddress source, InetAddress destination,
+                         int ttl, long receivedAt) {
         ReceiveValidator.Checked checked = inst.checked;
-        if (!inst.validator.check(packet.payload(), packet.source(), packet.destination(), packet.ttl(), checked)) {
+        if (!inst.validator.check(payload, length, source, destination, ttl, checked)) {
             DecodeError kind = checked.error();
             inst.counters.incrementAndGet(C_DROPS + kind.ordinal());
-            listener.onEvent(new RouterEvent.AdvertDropped(inst.params.name(), kind,
-                    checked.message() + " from " + packet.source().getHostAddress()));
+            if (inst.dropReported(kind, receivedAt)) {
+                listener.onEvent(new RouterEvent.AdvertDropped(inst.params.name(), kind,
+                        checked.message() + " from " + source.getHostAddress()));
+            }
             return;
         }
         inst.counters.incrementAndGet(C_RECEIVED);
@@ -773,24 +807,33 @@ public final class VrrpRouter {
         }
         if (!checked.addressesMatch()) {
             inst.counters.incrementAndGet(C_ADDRESS_LIST);
-            listener.onEvent(new RouterEvent.AddressListMismatch(inst.params.name(),
-                    inst.validator.addressMismatchMessage(packet.payload(), packet.source(), packet.destination())
-                            + " from " + packet.source().getHostAddress()));
+            if (inst.dropReported(DecodeError.ADDRESS_MISMATCH, receivedAt)) {
+                listener.onEvent(new RouterEvent.AddressListMismatch(inst.params.name(),
+                        inst.validator.addressMismatchMessage(Arrays.copyOf(payload, length), source, destination)
+                                + " from " + source.getHostAddress()));
+            }
         }
-        handle(inst, new VrrpEvent.AdvertReceived(checked.priority(), checked.advertIntervalNanos(), packet.source()),
-                receivedAt);
+        // The machine's advert entry point: no event object per advert.
+        apply(inst, inst.machine.advert(checked.priority(), checked.advertIntervalNanos(), source, receivedAt),
+                receivedAt, null);
     }
 
     private void onTimer(TimerSlot slot) {
         Instance inst = slot.inst;
-        slot.handle = null;
         if (stopped || !slot.armed || inst.removed) {
             return;
         }
-        long now = scheduler.nanoTime();
-        if (now - slot.deadline < 0) {
-            // Re-armed later while this firing was pending (see TimerSlot): sleep the rest.
-            slot.scheduleAt(slot.deadline);
+        if (slot.kind == TimerKind.MASTER_DOWN && inst.chan != null) {
+            // Adverts that reached the kernel before the deadline but not yet the engine (its
+            // receiver thread starved on a busy machine) count, timed by their receive stamps: a
+            // master that did advertise is not declared down.
+            drain(inst.chan);
+            if (stopped || !slot.armed || inst.removed) {
+                return;
+            }
+        }
+        if (scheduler.nanoTime() - slot.deadline < 0) {
+            slot.alarm.armAt(slot.deadline);
             return;
         }
         slot.armed = false;
@@ -1092,7 +1135,11 @@ public final class VrrpRouter {
      * actions; timers it arms run from {@code now} (for an advert, its receive time).
      */
     private void handle(Instance inst, VrrpEvent event, long now) {
-        List<VrrpAction> actions = inst.machine.handle(event, now);
+        apply(inst, inst.machine.handle(event, now), now, event);
+    }
+
+    /** Applies the actions the machine returned for {@code event} ({@code null} for an advert). */
+    private void apply(Instance inst, List<VrrpAction> actions, long now, VrrpEvent event) {
         for (int i = 0, n = actions.size(); i < n; i++) {
             apply(inst, actions.get(i), now);
         }
@@ -1293,13 +1340,23 @@ public final class VrrpRouter {
         }
     }
 
-    private static final class Channel {
+    private final class Channel {
         final ChannelKey key;
         final Instance[] byVrid = new Instance[256];
+        final PacketBuffer buffer = new PacketBuffer();
+        final AddressCache addresses = new AddressCache();
+        final DropReports drops = new DropReports();
+        /** Made once: the channel's drain, and its readable callback that queues it. */
+        final Runnable drain = () -> drain(this);
+        final Runnable readable = () -> scheduler.execute(drain);
         VrrpChannel channel;
 
         Channel(ChannelKey key) {
             this.key = key;
+        }
+
+        boolean dropReported(DecodeError kind, long now) {
+            return drops.allow(kind, now);
         }
     }
 
@@ -1315,48 +1372,32 @@ public final class VrrpRouter {
     }
 
     /**
-     * One timer of one instance. Re-arming to a later deadline while a firing is pending keeps that
-     * firing and moves the deadline; the firing then sleeps the rest. A BACKUP that hears its master
-     * every interval so schedules one task per Master_Down_Interval instead of one per advert.
+     * One timer of one instance, on one {@link Scheduler.Alarm} for its whole life: a BACKUP that
+     * hears its master re-arms it every advert without allocating.
      */
     private final class TimerSlot implements Runnable {
         final Instance inst;
         final TimerKind kind;
-        Scheduler.Cancellable handle;
-        long firesAt;
+        final Scheduler.Alarm alarm;
         long deadline;
         boolean armed;
 
         TimerSlot(Instance inst, TimerKind kind) {
             this.inst = inst;
             this.kind = kind;
+            this.alarm = scheduler.alarm(this);
         }
 
         /** Arms the timer to fire {@code delayNanos} after {@code from} (the time of the event that armed it). */
         void arm(long from, long delayNanos) {
             deadline = from + delayNanos;
             armed = true;
-            if (handle != null && firesAt - deadline <= 0) {
-                return;
-            }
-            if (handle != null) {
-                handle.cancel();
-            }
-            scheduleAt(deadline);
-        }
-
-        /** Schedules the firing for {@code at}; at once when that has passed already. */
-        void scheduleAt(long at) {
-            firesAt = at;
-            handle = scheduler.schedule(this, Math.max(0, at - scheduler.nanoTime()));
+            alarm.armAt(deadline);
         }
 
         void cancel() {
             armed = false;
-            if (handle != null) {
-                handle.cancel();
-                handle = null;
-            }
+            alarm.cancel();
         }
 
         @Override
@@ -1376,6 +1417,11 @@ public final class VrrpRouter {
         final TimerSlot[] timers = new TimerSlot[TIMER_KINDS.length];
         final AtomicLongArray counters = new AtomicLongArray(C_DROPS + DROP_REASONS.length);
         final ReceiveValidator.Checked checked = new ReceiveValidator.Checked();
+        final DropReports drops = new DropReports();
+
+        boolean dropReported(DecodeError kind, long now) {
+            return drops.allow(kind, now);
+        }
         VrrpStateMachine machine;
         VrrpChannel channel;
         Channel chan;

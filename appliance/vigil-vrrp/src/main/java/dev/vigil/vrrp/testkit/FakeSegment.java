@@ -2,22 +2,25 @@ package dev.vigil.vrrp.testkit;
 
 import dev.vigil.kernel.AddressFamily;
 import dev.vigil.kernel.KernelException;
+import dev.vigil.kernel.PacketBuffer;
 import dev.vigil.kernel.ReceivedPacket;
 import dev.vigil.kernel.VrrpChannel;
 import dev.vigil.kernel.VrrpTransport;
 
 import java.net.InetAddress;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * An L2 segment joining the VRRP channels of several nodes. A multicast message reaches every other
  * node's channel that joined the group; a unicast one reaches the channel whose source is the
- * destination. Delivery is synchronous (the receiving router only enqueues). Nodes can be cut off
+ * destination. Delivery is synchronous: the packet is queued on the receiving channel and its
+ * {@code readable} callback runs (the receiving router only enqueues a drain). Nodes can be cut off
  * with {@link #isolate(String)} and every sent message is logged.
  */
 public final class FakeSegment {
@@ -26,9 +29,23 @@ public final class FakeSegment {
     public record Sent(String node, InetAddress source, InetAddress destination, byte[] payload) {
     }
 
+    private final LongSupplier clock;
     private final List<Endpoint> endpoints = new ArrayList<>();
     private final List<Sent> sent = new ArrayList<>();
     private final Set<String> isolated = new HashSet<>();
+
+    /** A segment whose packets carry no receive time stamp (their age is 0 when taken). */
+    public FakeSegment() {
+        this(() -> 0L);
+    }
+
+    /**
+     * A segment that stamps every packet with {@code clock} (nanoseconds) when it arrives, as the
+     * kernel does: a channel reports how long the packet waited before it was taken.
+     */
+    public FakeSegment(LongSupplier clock) {
+        this.clock = clock;
+    }
 
     /** The transport of node {@code node}, whose interfaces' primary address is {@code primary}. */
     public Transport node(String node, InetAddress primary) {
@@ -63,7 +80,7 @@ public final class FakeSegment {
     public void inject(String node, ReceivedPacket packet) {
         for (Endpoint e : List.copyOf(endpoints)) {
             if (e.node.equals(node) && e.ifname.equals(packet.ifname()) && !e.closed) {
-                e.sink.accept(packet);
+                e.deliver(packet);
             }
         }
     }
@@ -80,7 +97,7 @@ public final class FakeSegment {
             }
             boolean reaches = dst.isMulticastAddress() ? dst.equals(to.group) : dst.equals(to.source);
             if (reaches) {
-                to.sink.accept(new ReceivedPacket(to.ifname, from.source, dst, 255, payload.clone()));
+                to.deliver(new ReceivedPacket(to.ifname, from.source, dst, 255, payload.clone()));
             }
         }
     }
@@ -109,7 +126,7 @@ public final class FakeSegment {
 
         @Override
         public VrrpChannel open(String ifname, AddressFamily family, InetAddress source, InetAddress multicastGroup,
-                                Consumer<ReceivedPacket> sink) throws KernelException {
+                                Runnable readable) throws KernelException {
             if (failOpen != null) {
                 KernelException e = failOpen;
                 failOpen = null;
@@ -117,7 +134,7 @@ public final class FakeSegment {
             }
             opened++;
             Endpoint e = new Endpoint(node, ifname, family, source != null ? source : primary, multicastGroup,
-                    Objects.requireNonNull(sink, "sink"));
+                    Objects.requireNonNull(readable, "readable"));
             endpoints.add(e);
             return e;
         }
@@ -129,17 +146,41 @@ public final class FakeSegment {
         final AddressFamily family;
         final InetAddress source;
         final InetAddress group;
-        final Consumer<ReceivedPacket> sink;
+        final Runnable readable;
+        final ArrayDeque<ReceivedPacket> queue = new ArrayDeque<>();
+        final ArrayDeque<Long> arrivals = new ArrayDeque<>();
+        boolean signalled;
         boolean closed;
 
         Endpoint(String node, String ifname, AddressFamily family, InetAddress source, InetAddress group,
-                 Consumer<ReceivedPacket> sink) {
+                 Runnable readable) {
             this.node = node;
             this.ifname = ifname;
             this.family = family;
             this.source = source;
             this.group = group;
-            this.sink = sink;
+            this.readable = readable;
+        }
+
+        void deliver(ReceivedPacket packet) {
+            queue.add(packet);
+            arrivals.add(clock.getAsLong());
+            if (!signalled) {
+                signalled = true;
+                readable.run();
+            }
+        }
+
+        @Override
+        public boolean receive(PacketBuffer into) {
+            ReceivedPacket p = queue.poll();
+            if (p == null) {
+                signalled = false;
+                return false;
+            }
+            into.fill(p);
+            into.set(p.payload().length, p.ttl(), clock.getAsLong() - arrivals.poll());
+            return true;
         }
 
         @Override

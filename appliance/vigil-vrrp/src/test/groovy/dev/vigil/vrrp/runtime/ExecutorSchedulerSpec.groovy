@@ -30,15 +30,49 @@ class ExecutorSchedulerSpec extends Specification {
 
         when:
         scheduler.execute { threads << scheduler.inEngineThread(); latch.countDown() }
-        def cancelled = scheduler.schedule({ cancelledRan = true }, TimeUnit.MILLISECONDS.toNanos(20))
-        scheduler.schedule({ threads << scheduler.inEngineThread(); latch.countDown() }, TimeUnit.MILLISECONDS.toNanos(40))
+        // Far enough apart that a busy machine cannot delay the cancel past the first deadline,
+        // and the second one runs after it: had the cancel not worked, it would have run by then.
+        def cancelled = scheduler.schedule({ cancelledRan = true }, TimeUnit.MILLISECONDS.toNanos(300))
         cancelled.cancel()
+        scheduler.schedule({ threads << scheduler.inEngineThread(); latch.countDown() }, TimeUnit.MILLISECONDS.toNanos(500))
 
         then:
         latch.await(5, TimeUnit.SECONDS)
         threads.toList() == [true, true]
         !cancelledRan
         !scheduler.inEngineThread()
+    }
+
+    def 'an alarm fires once at its latest deadline; re-armed it fires again; cancelled it does not'() {
+        given:
+        def fired = new ConcurrentLinkedQueue<Long>()
+        def alarm = scheduler.alarm { fired << System.nanoTime() }
+        long ms = TimeUnit.MILLISECONDS.toNanos(1)
+
+        when: 'armed for 200 ms, then moved to 60 ms: only the later arming counts'
+        long t0 = System.nanoTime()
+        alarm.armAt(t0 + 200 * ms)
+        alarm.armAt(t0 + 60 * ms)
+
+        then:
+        new PollingConditions(timeout: 5).eventually { assert fired.size() == 1 }
+        fired.peek() - t0 >= 60 * ms
+
+        when: 'sleeping past the first deadline shows it left no second firing'
+        Thread.sleep(250)
+
+        then:
+        fired.size() == 1
+
+        when: 'the same alarm armed again fires again, and a cancelled arming never does'
+        alarm.armAt(System.nanoTime() + 20 * ms)
+        new PollingConditions(timeout: 5).eventually { assert fired.size() == 2 }
+        alarm.armAt(System.nanoTime() + 50 * ms)
+        alarm.cancel()
+        Thread.sleep(150)
+
+        then:
+        fired.size() == 2
     }
 
     def 'a router on the real engine thread: owner becomes MASTER, status from another thread, blocking shutdown'() {

@@ -39,6 +39,8 @@ class TakeoverLatencySpec extends Specification {
 
         Scheduler.Cancellable schedule(Runnable task, long delayNanos) { clock.schedule(task, delayNanos) }
 
+        Scheduler.Alarm alarm(Runnable task) { clock.alarm(task) }
+
         long nanoTime() { clock.nanoTime() }
 
         boolean inEngineThread() { true }
@@ -54,7 +56,7 @@ class TakeoverLatencySpec extends Specification {
     }
 
     final HeldScheduler scheduler = new HeldScheduler()
-    final FakeSegment segment = new FakeSegment()
+    final FakeSegment segment = new FakeSegment({ scheduler.nanoTime() } as java.util.function.LongSupplier)
     final FakeSegment.Transport transport = segment.node('b', ip('10.0.0.2'))
     final FakeAddressManager addresses = new FakeAddressManager()
     final FakeNeighbourAdvertiser advertiser = new FakeNeighbourAdvertiser()
@@ -77,13 +79,13 @@ class TakeoverLatencySpec extends Specification {
         segment.inject('b', new ReceivedPacket('eth0', ip('10.0.0.1'), ip('224.0.0.18'), 255, advert))
     }
 
-    def 'the master down timer runs from the advert\'s receive time, not from when the engine thread gets to it'() {
+    def 'the master down timer runs from the advert\'s receive time stamp, not from when the engine thread takes it'() {
         given: 'a backup at priority 100: Master_Down_Interval 3 s + skew 0.609 s (RFC 5798 §6.1)'
         def r = router(vi(100).build())
         r.start()
         scheduler.advance(1)
 
-        when: 'an advert arrives at 1 s but the engine thread only gets to it at 3 s'
+        when: 'an advert arrives (is stamped) at 1 s but the engine thread only takes it at 3 s'
         scheduler.holding = true
         masterAdvertArrives()
         scheduler.advance(2)
@@ -105,6 +107,40 @@ class TakeoverLatencySpec extends Specification {
         then:
         r.status('VI_1').state() == MASTER
         events*.describe().contains('(VI_1) BACKUP -> MASTER: master down timer expired')
+    }
+
+    def 'an advert queued before the deadline but not yet taken keeps the master: the expiring timer looks first'() {
+        given: 'a backup at priority 100 that heard its master at 1 s: down at 4.609 s'
+        def r = router(vi(100).build())
+        r.start()
+        scheduler.advance(1)
+        masterAdvertArrives()
+        scheduler.advance(0)
+
+        when: 'the next advert arrives at 4.5 s, but its drain is held (a starved receiver)'
+        scheduler.advance(3.5)
+        scheduler.holding = true
+        masterAdvertArrives()
+
+        and: 'the master down timer expires at 4.609 s'
+        scheduler.advance(0.2)
+
+        then: 'it took the queued advert, stamped 4.5 s, and runs to 8.109 s instead'
+        r.status('VI_1').state() == BACKUP
+        r.counters('VI_1').advertsReceived() == 2
+
+        when:
+        scheduler.release()
+        scheduler.advance(8.1 - 4.7)
+
+        then:
+        r.status('VI_1').state() == BACKUP
+
+        when:
+        scheduler.advance(0.02)
+
+        then:
+        r.status('VI_1').state() == MASTER
     }
 
     def 'the warm-up runs scratch take-overs and leaves no trace'() {

@@ -347,6 +347,35 @@ class VrrpRouterSpec extends Specification {
         a.lines().last() == 'advert dropped (UNKNOWN_VRID): unknown vrid 99 on eth0 from 10.0.0.7'
     }
 
+    def 'drops are all counted but reported at most once a second per kind'() {
+        given:
+        def a = new Node('a', '10.0.0.1').start(vi(100).build())
+        byte[] other = VrrpCodec.encode(VrrpAdvert.v2(99, 100, 1, null, [VIP.address()]), ip('10.0.0.7'), ip('224.0.0.18'),
+                ChecksumMode.PSEUDO_HEADER)
+        def packet = new ReceivedPacket('eth0', ip('10.0.0.7'), ip('224.0.0.18'), 255, other)
+        int before = a.lines().size()
+
+        when: 'five within 0.4 s'
+        5.times {
+            segment.inject('a', packet)
+            scheduler.advance(Duration.ofMillis(100))
+        }
+
+        then:
+        a.router.unknownVridCount() == 5
+        a.lines().size() - before == 1
+
+        when: 'another one a second after the reported one'
+        scheduler.advance(Duration.ofMillis(600))
+        segment.inject('a', packet)
+        scheduler.runPending()
+
+        then:
+        a.router.unknownVridCount() == 6
+        a.lines().size() - before == 2
+        a.lines().last() == 'advert dropped (UNKNOWN_VRID): unknown vrid 99 on eth0 from 10.0.0.7'
+    }
+
     def 'a TTL other than 255 is dropped and counted'() {
         given:
         def a = new Node('a', '10.0.0.1').start(vi(100).build())
