@@ -50,15 +50,16 @@ class NetnsLab implements Closeable {
         sh('ip', '-n', bridgeNs, 'link', 'set', 'lo', 'up')
     }
 
-    /** Adds a host namespace with eth0 = {@code cidr} on the bridge. */
-    NetnsLab host(String name, String cidr) {
+    /** Adds a host namespace with eth0 = {@code cidr} on bridge {@code segment} (br0 unless told). */
+    NetnsLab host(String name, String cidr, String segment = 'br0') {
         String ns = "vg${id}-${name}"
+        bridge(segment)
         String outer = "${name}-${id}".take(15)
         sh('ip', 'netns', 'add', ns)
         sh('ip', 'link', 'add', outer, 'type', 'veth', 'peer', 'name', "t${id}${name}".take(15))
         sh('ip', 'link', 'set', outer, 'netns', bridgeNs)
         sh('ip', 'link', 'set', "t${id}${name}".take(15), 'netns', ns, 'name', 'eth0')
-        sh('ip', '-n', bridgeNs, 'link', 'set', outer, 'master', 'br0', 'up')
+        sh('ip', '-n', bridgeNs, 'link', 'set', outer, 'master', segment, 'up')
         sh('ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0')
         sh('ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.eth0.accept_dad=0')
         sh('ip', '-n', ns, 'addr', 'add', cidr, 'dev', 'eth0')
@@ -69,6 +70,32 @@ class NetnsLab implements Closeable {
         // Every address change of the host, time-stamped, for failure reports.
         spawn(name, dir.resolve("${name}-addresses.log"), ['ip', '-ts', 'monitor', 'address'])
         this
+    }
+
+    /**
+     * Adds an interface {@code ifname} = {@code cidr} to an existing host, joined to bridge
+     * {@code segment} (created on first use) in the bridge namespace: a second L2 segment, e.g. for
+     * real servers behind a director.
+     */
+    NetnsLab attach(String host, String ifname, String cidr, String segment) {
+        String ns = ns(host)
+        bridge(segment)
+        String outer = "${host}${ifname}".take(9) + id
+        String temp = "u${id}${host}${ifname}".take(15)
+        sh('ip', 'link', 'add', outer, 'type', 'veth', 'peer', 'name', temp)
+        sh('ip', 'link', 'set', outer, 'netns', bridgeNs)
+        sh('ip', 'link', 'set', temp, 'netns', ns, 'name', ifname)
+        sh('ip', '-n', bridgeNs, 'link', 'set', outer, 'master', segment, 'up')
+        sh('ip', '-n', ns, 'addr', 'add', cidr, 'dev', ifname)
+        sh('ip', '-n', ns, 'link', 'set', ifname, 'up')
+        this
+    }
+
+    private void bridge(String segment) {
+        if (!sh('ip', '-n', bridgeNs, '-o', 'link', 'show').contains(": ${segment}:")) {
+            sh('ip', '-n', bridgeNs, 'link', 'add', segment, 'type', 'bridge')
+            sh('ip', '-n', bridgeNs, 'link', 'set', segment, 'up')
+        }
     }
 
     String ns(String host) {

@@ -192,6 +192,18 @@ vrrp_instanse X {
         'virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  TCP_CHEK {\n  }\n }\n}\n' || ['warning: unknown checker "TCP_CHEK", kept as a generic checker (did you mean "TCP_CHECK"?)']
         'virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n }\n real_server 10.0.0.2 80 {\n }\n}\n' || ['warning: duplicate real_server 10.0.0.2:80 in virtual_server 10.0.0.1:80']
         'virtual_server group NOPE {\n}\n' || ['error: unknown virtual_server_group "NOPE"']
+        'virtual_server_group G {\n fwmark 0\n}\nvirtual_server group G {\n}\n' || ['error: "fwmark" value 0 out of range 1..2147483647']
+        'virtual_server_group G {\n fwmark 3 inet7\n}\nvirtual_server group G {\n}\n' || ['error: invalid address family "inet7" (expected inet or inet6)']
+        'virtual_server_group G {\n 10.0.0.9-3 80\n}\nvirtual_server group G {\n}\n' || ['error: invalid address range "10.0.0.9-3"']
+    }
+
+    def "vigil_forwarder takes ipvs, nftables or auto; anything else is an error at the word"() {
+        when:
+        def r = load(dir, 'global_defs {\n    vigil_forwarder lvs\n}\n' + instance(''))
+
+        then:
+        r.hasErrors()
+        r.diagnostics()*.format(dir) == ['keepalived.conf:2:21: error: invalid vigil_forwarder "lvs" (expected ipvs, nftables or auto)']
     }
 
     def "an empty configuration is worth a warning"() {

@@ -3,6 +3,7 @@ package dev.vigil.config
 import dev.vigil.config.model.Authentication
 import dev.vigil.config.model.DnsCheck
 import dev.vigil.config.model.FileCheck
+import dev.vigil.config.model.ForwarderBackend
 import dev.vigil.config.model.GenericCheck
 import dev.vigil.config.model.HttpCheck
 import dev.vigil.config.model.LvsMethod
@@ -62,6 +63,7 @@ class ModelDefaultsSpec extends Specification {
         !g.enableScriptSecurity()
         g.notifyFifo() == null
         g.vrrpStartupDelay() == Duration.ZERO
+        g.vigilForwarder() == ForwarderBackend.AUTO
     }
 
     def "global_defs values are read"() {
@@ -90,6 +92,7 @@ class ModelDefaultsSpec extends Specification {
                 vrrp_startup_delay 5.5
                 default_interface ens3
                 lvs_flush
+                vigil_forwarder nftables
                 max_auto_priority 10
             }
             ''' + MIN)
@@ -121,6 +124,7 @@ class ModelDefaultsSpec extends Specification {
         g.vrrpStartupDelay() == Duration.ofMillis(5500)
         g.defaultInterface() == 'ens3'
         g.lvsFlush()
+        g.vigilForwarder() == ForwarderBackend.NFTABLES
         g.other() == [max_auto_priority: ['10']]
     }
 

@@ -4,6 +4,8 @@ import dev.vigil.config.Diagnostic;
 import dev.vigil.config.LoadResult;
 import dev.vigil.config.Severity;
 import dev.vigil.config.model.KeepalivedConfig;
+import dev.vigil.daemon.forward.Backend;
+import dev.vigil.daemon.forward.ServiceManager;
 import dev.vigil.daemon.notify.NotifyDispatcher;
 import dev.vigil.daemon.track.EventLog;
 import dev.vigil.daemon.track.TrackerManager;
@@ -33,21 +35,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
- * The running daemon: wires the Linux adapters into the VRRP runtime, runs the trackers and the
- * notifications, logs every event, serves the status API and handles signals.
+ * The running daemon: wires the Linux adapters into the VRRP runtime, runs the trackers, the
+ * forwarder ({@link ServiceManager}) and the notifications, logs every event, serves the status API
+ * and handles signals.
  *
  * <p>Signals only queue a command; the main thread carries it out. SIGTERM and SIGINT stop
- * gracefully (every MASTER sends priority 0 and removes its addresses, STOP notifications run,
- * exit 0). SIGHUP reloads: the file is read again and, when valid, only the difference is applied;
- * an invalid file is rejected with located errors and the running configuration stays in force.
+ * gracefully (every MASTER sends priority 0 and removes its addresses, the forwarder's services are
+ * removed unless {@code --dont-release-ipvs}, STOP notifications run, exit 0). SIGHUP reloads: the
+ * file is read again and, when valid, only the difference is applied; an invalid file is rejected
+ * with located errors and the running configuration stays in force.
  */
 final class Daemon {
 
     private static final Duration SHUTDOWN_LIMIT = Duration.ofSeconds(5);
+    /** How long the start and a reload wait for the forwarder's apply before going on. */
+    private static final Duration FORWARDER_WAIT = Duration.ofSeconds(15);
     /**
      * Scratch take-overs per instance at start: enough for the state machine and advert encoder to
      * be compiled (the JIT's first tier compiles after a few hundred calls), few enough to cost
@@ -62,6 +72,7 @@ final class Daemon {
     }
 
     private final Supplier<LoadResult> loader;
+    private final boolean releaseServices;
     private InetSocketAddress api;
     private final BlockingQueue<String> commands = new LinkedBlockingQueue<>();
     private final Instant started = Instant.now();
@@ -71,12 +82,15 @@ final class Daemon {
     private volatile String node;
     private volatile VrrpRouter router;
     private volatile NotifyDispatcher notifier;
+    private volatile ServiceManager services;
 
     /**
-     * @param loader reads the configuration file (again on each reload)
+     * @param loader          reads the configuration file (again on each reload)
+     * @param releaseServices whether shutdown removes the forwarder's services (keepalived's default)
      */
-    Daemon(Supplier<LoadResult> loader) {
+    Daemon(Supplier<LoadResult> loader, boolean releaseServices) {
         this.loader = loader;
+        this.releaseServices = releaseServices;
     }
 
     /** Loads, checks and maps the configuration; logs every diagnostic; null when it cannot run. */
@@ -136,6 +150,11 @@ final class Daemon {
             Log.warn("vigil", "link notifications for the interface caches: " + e.getMessage());
         }
         warmUp(r, initial.instances(), addresses, advertiser);
+        // The services are in place before any VIP comes up, so the first client is served.
+        ServiceManager lb = new ServiceManager(Backend::open, eventLog, (subject, event, command, stopping) ->
+                notifier.lvsEvent(subject, event, command, stopping));
+        services = lb;
+        await(lb.configure(initial.config()), "the forwarder's first apply");
         StatusServer statusServer = startApi();
 
         Log.info("vigil", "starting node " + node + " (pid " + ProcessHandle.current().pid() + ", "
@@ -149,6 +168,7 @@ final class Daemon {
             Log.error("vigil", "start failed: " + e.getMessage());
             trackers.close();
             r.shutdown(SHUTDOWN_LIMIT);
+            lb.stop(releaseServices, SHUTDOWN_LIMIT);
             return 1;
         }
         for (InstanceStatus s : r.status()) {
@@ -171,6 +191,8 @@ final class Daemon {
             }
             notifier.instanceChanged(s.name(), "STOP", s.effectivePriority());
         }
+        // After the hand-over: the VIPs are gone from here before the services behind them.
+        lb.stop(releaseServices, SHUTDOWN_LIMIT);
         notifier.close();
         if (statusServer != null) {
             statusServer.close();
@@ -264,6 +286,8 @@ final class Daemon {
         notifier = fresh;
         Thread.ofVirtual().name("notify-close").start(old::close);
 
+        await(services.configure(next.config()), "the forwarder's apply of the new configuration");
+
         trackers.close();
         TrackerManager replacement = new TrackerManager(next.config(), links, router::setTracking, eventLog);
         try {
@@ -276,12 +300,25 @@ final class Daemon {
         return replacement;
     }
 
+    /** Waits for a forwarder task; a slow or failed one is logged (the manager logs its own failures). */
+    private static void await(CompletableFuture<?> task, String what) {
+        try {
+            task.get(FORWARDER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            Log.warn("vigil", what + " takes longer than " + FORWARDER_WAIT.toSeconds() + " s; going on");
+        } catch (ExecutionException e) {
+            Log.error("vigil", what + " failed: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private StatusServer startApi() {
         if (api == null) {
             return null;
         }
         try {
-            StatusServer server = new StatusServer(api, this::status);
+            StatusServer server = new StatusServer(api, this::status, () -> services);
             Log.info("vigil", "status API on http://" + api.getHostString() + ":" + api.getPort() + "/status");
             return server;
         } catch (IOException | RuntimeException e) {
@@ -315,6 +352,10 @@ final class Daemon {
             out.put("notify", Map.of("scriptsRun", c.scriptsRun(), "scriptsFailed", c.scriptsFailed(),
                     "scriptsTimedOut", c.scriptsTimedOut(), "fifoLinesWritten", c.fifoLinesWritten(),
                     "fifoLinesDropped", c.fifoLinesDropped()));
+        }
+        ServiceManager lb = services;
+        if (lb != null) {
+            out.put("forwarder", lb.status());
         }
         return out;
     }

@@ -52,9 +52,6 @@ final class InstanceMapper {
                 out.add(p);
             }
         }
-        if (!config.virtualServers().isEmpty()) {
-            warn(config.virtualServers().getFirst().ref(), "virtual_server is not applied by this version: no forwarding rules are installed");
-        }
         return out;
     }
 

@@ -4,11 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** {@code vigil status}: the running daemon's state and counters, as JSON. */
@@ -22,16 +18,13 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        var address = StatusServer.parse(api);
-        String host = address.getHostString().contains(":") ? "[" + address.getHostString() + "]" : address.getHostString();
-        URI uri = URI.create("http://" + host + ":" + address.getPort() + "/status");
-        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+        ApiClient client = new ApiClient(api);
+        try {
+            HttpResponse<String> r = client.get("/status");
             System.out.print(r.body());
             return r.statusCode() == 200 ? 0 : 1;
         } catch (IOException e) {
-            System.err.println("vigil status: no daemon answers at " + uri + " (" + e.getMessage() + ")");
+            System.err.println("vigil status: no daemon answers at " + client.uri("/status") + " (" + e.getMessage() + ")");
             return 1;
         }
     }

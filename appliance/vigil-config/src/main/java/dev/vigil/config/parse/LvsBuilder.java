@@ -99,8 +99,12 @@ final class LvsBuilder {
         for (ConfigNode c : n.children()) {
             mb.noBlock(c);
             if (c.name().equals("fwmark")) {
-                Integer mark = a.integer(c, 0, 0, 0xFFFFFFFFL > Integer.MAX_VALUE ? Integer.MAX_VALUE : 0);
+                Integer mark = a.integer(c, 0, 1, Integer.MAX_VALUE);
                 String fam = c.args().size() > 1 ? c.args().get(1).text() : null;
+                if (fam != null && !fam.equals("inet") && !fam.equals("inet6")) {
+                    d.error(c.args().get(1).ref(), "invalid address family \"" + fam + "\" (expected inet or inet6)");
+                    continue;
+                }
                 if (mark != null) {
                     entries.add(new VirtualServerGroup.Entry(null, null, null, null, mark, fam, c.ref()));
                 }

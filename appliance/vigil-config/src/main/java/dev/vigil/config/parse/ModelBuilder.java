@@ -6,6 +6,7 @@ import dev.vigil.config.LoadOptions;
 import dev.vigil.config.SourceRef;
 import dev.vigil.config.Token;
 import dev.vigil.config.model.Authentication;
+import dev.vigil.config.model.ForwarderBackend;
 import dev.vigil.config.model.GlobalDefs;
 import dev.vigil.config.model.KeepalivedConfig;
 import dev.vigil.config.model.NotifyFifo;
@@ -247,6 +248,7 @@ public final class ModelBuilder {
         Duration startupDelay = Duration.ZERO;
         boolean dynamicIfs = false;
         boolean lvsFlush = false;
+        ForwarderBackend forwarder = ForwarderBackend.AUTO;
         Map<String, List<String>> rest = new LinkedHashMap<>();
         for (ConfigNode c : n == null ? List.<ConfigNode>of() : n.children()) {
             if (!c.name().equals("notification_email")) {
@@ -331,6 +333,7 @@ public final class ModelBuilder {
                 case "vrrp_startup_delay" -> startupDelay = or(secs(c, 0, 86_400), startupDelay);
                 case "dynamic_interfaces" -> dynamicIfs = true;
                 case "lvs_flush" -> lvsFlush = true;
+                case "vigil_forwarder" -> forwarder = or(forwarderBackend(c), forwarder);
                 default -> {
                     if (Keywords.GLOBAL.contains(c.name())) {
                         rest.put(c.name(), c.argTexts());
@@ -348,8 +351,24 @@ public final class ModelBuilder {
                 garpRepeat, garpDelay, garpRefresh, garpRefreshRepeat, lowerRepeat == null ? garpRepeat : lowerRepeat,
                 lowerDelay == null ? garpDelay : lowerDelay, garpInterval, gnaInterval, minGarp, downTimer,
                 lowerNoAdvert == null ? strict : lowerNoAdvert, higherSend, ownerIgnore, scriptUser, scriptGroup,
-                scriptSecurity, fifo, vrrpFifo, lvsFifo, startupDelay, dynamicIfs, lvsFlush, rest,
+                scriptSecurity, fifo, vrrpFifo, lvsFifo, startupDelay, dynamicIfs, lvsFlush, forwarder, rest,
                 n == null ? null : n.ref());
+    }
+
+    private ForwarderBackend forwarderBackend(ConfigNode c) {
+        Token t = a.need(c, 0);
+        if (t == null) {
+            return null;
+        }
+        return switch (t.text()) {
+            case "auto" -> ForwarderBackend.AUTO;
+            case "ipvs" -> ForwarderBackend.IPVS;
+            case "nftables" -> ForwarderBackend.NFTABLES;
+            default -> {
+                d.error(t.ref(), "invalid vigil_forwarder \"" + t.text() + "\" (expected ipvs, nftables or auto)");
+                yield null;
+            }
+        };
     }
 
     private static NotifyFifo withScript(NotifyFifo f, String script) {

@@ -40,6 +40,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * is killed with its process group so that one hung script cannot hold its lane forever; {@code STOP}
  * scripts get one second, as keepalived gives them at shutdown. FIFO lines are written in call order on
  * the dispatcher's own FIFO thread. Scripts run as {@code script_user} when it is set.
+ *
+ * <p>The forwarder's events use the same lanes: {@link #lvsEvent} runs a real server's
+ * {@code notify_up}/{@code notify_down} or a virtual server's {@code quorum_up}/{@code quorum_down}.
  */
 public final class NotifyDispatcher implements AutoCloseable {
 
@@ -199,6 +202,36 @@ public final class NotifyDispatcher implements AutoCloseable {
             String key = type + " " + name;
             CompletableFuture<Void> tail = lanes.getOrDefault(key, CompletableFuture.completedFuture(null));
             lanes.put(key, tail.thenRunAsync(() -> runAll(subject, state, runs, timeout), scriptExecutor));
+        }
+    }
+
+    /**
+     * An LVS event: a real server's {@code notify_up}/{@code notify_down} or a virtual server's
+     * {@code quorum_up}/{@code quorum_down}. The command runs as configured, without appended
+     * arguments (keepalived passes none), in one lane per subject so that a server's scripts keep
+     * their order; at shutdown ({@code stopping}) it gets {@link #STOP_SCRIPT_TIMEOUT}, as keepalived
+     * gives its shutdown notifications. Returns at once.
+     *
+     * @param subject the real or virtual server, for the lane and the log
+     * @param event   what happened ({@code UP}, {@code DOWN}, {@code QUORUM_UP}, {@code QUORUM_DOWN})
+     * @param command the configured command line
+     * @param stopping whether the daemon is shutting down
+     */
+    public void lvsEvent(String subject, String event, String command, boolean stopping) {
+        Objects.requireNonNull(subject, "subject");
+        if (closed || command == null || command.isBlank()) {
+            return;
+        }
+        java.util.Optional<ScriptCommand> cmd = command(command, List.of());
+        if (cmd.isEmpty()) {
+            return;
+        }
+        Duration timeout = stopping ? STOP_SCRIPT_TIMEOUT : scriptTimeout;
+        List<ScriptCommand> runs = List.of(cmd.get());
+        synchronized (lanes) {
+            String key = "LVS " + subject;
+            CompletableFuture<Void> tail = lanes.getOrDefault(key, CompletableFuture.completedFuture(null));
+            lanes.put(key, tail.thenRunAsync(() -> runAll(subject, event, runs, timeout), scriptExecutor));
         }
     }
 

@@ -81,6 +81,23 @@ ${instance("VI_1", 1, """
         notifier.counters() == new NotifyCounters(5, 0, 0, 0, 0)
     }
 
+    def "LVS events run their command as configured, with no arguments appended, in order per server"() {
+        given:
+        start(instance("VI_1", 1, ""))
+
+        when:
+        notifier.lvsEvent("[10.0.0.2]:80 of [10.0.0.1]:tcp:80", "DOWN", "$rec rs-down", false)
+        notifier.lvsEvent("[10.0.0.2]:80 of [10.0.0.1]:tcp:80", "UP", "$rec rs-up", false)
+        notifier.lvsEvent("[10.0.0.1]:tcp:80", "QUORUM_DOWN", "$rec", true)
+
+        then:
+        notifier.awaitIdle(Duration.ofSeconds(5))
+        out().findAll { it.startsWith("[rs-") } == ["[rs-down]", "[rs-up]"]
+        out().contains("")
+        notifier.counters().scriptsRun() == 3
+        notifier.counters().scriptsFailed() == 0
+    }
+
     def "notify with no arguments gets \$1..\$4"() {
         given:
         start(instance("VI_1", 1, "notify $rec"))

@@ -1,0 +1,88 @@
+package dev.vigil.daemon
+
+import dev.vigil.config.ConfigLoader
+import dev.vigil.config.LoadOptions
+import dev.vigil.daemon.forward.Backend
+import dev.vigil.daemon.forward.ServiceManager
+import dev.vigil.daemon.track.EventLog
+import dev.vigil.kernel.forward.InMemoryForwarder
+import spock.lang.AutoCleanup
+import spock.lang.Specification
+import spock.lang.TempDir
+
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.concurrent.TimeUnit
+
+/** The local API over HTTP: status, the ipvsadm-style table, and real-server changes from loopback. */
+class StatusServerSpec extends Specification {
+
+    @TempDir
+    Path dir
+
+    final InMemoryForwarder forwarder = new InMemoryForwarder()
+    @AutoCleanup
+    ServiceManager manager = new ServiceManager({ new Backend('memory', forwarder, 'test', { null }, true) },
+            { level, subject, message -> } as EventLog, { subject, event, command, stopping -> } as ServiceManager.Notifier)
+    @AutoCleanup
+    StatusServer server
+    ApiClient client
+
+    def setup() {
+        Path f = dir.resolve('k.conf')
+        Files.writeString(f, '''
+            virtual_server 10.0.0.50 80 {
+                lb_algo wrr
+                real_server 10.0.0.2 8080 { weight 3 }
+                real_server 10.0.0.3 8080 { }
+            }
+            ''')
+        manager.configure(ConfigLoader.load(f, LoadOptions.defaults()).config()).get(10, TimeUnit.SECONDS)
+        server = new StatusServer(new InetSocketAddress('127.0.0.1', 0), { [node: 'n1', forwarder: manager.status()] }, { manager })
+        client = new ApiClient("127.0.0.1:${server.address().port}")
+    }
+
+    def 'GET /services answers the table; ?stats the counters'() {
+        when:
+        def plain = client.get('/services')
+        def stats = client.get('/services?stats=1')
+
+        then:
+        plain.statusCode() == 200
+        plain.body().readLines()[3] == 'TCP  10.0.0.50:80 wrr'
+        plain.body().readLines()[4].startsWith('  -> 10.0.0.2:8080                Masq    3')
+        stats.statusCode() == 200
+        stats.body().readLines()[1].startsWith('Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes')
+    }
+
+    def 'POST /real-server takes a server down and reports what changed'() {
+        when:
+        def r = client.post('/real-server', [virtual: '10.0.0.50:80', real: '10.0.0.3:8080', state: 'down'])
+
+        then:
+        r.statusCode() == 200
+        r.body() == 'real server [10.0.0.3]:8080 of [10.0.0.50]:tcp:80: up -> down\n'
+        forwarder.current().services().values().first().destinations().keySet()*.address*.hostAddress == ['10.0.0.2']
+        client.get('/status').body().contains('"[10.0.0.3]:8080 of [10.0.0.50]:tcp:80":"DOWN"')
+    }
+
+    def 'bad requests are refused with the reason'() {
+        expect:
+        with(client.post('/real-server', form)) {
+            statusCode() == code
+            body() == text
+        }
+
+        where:
+        form                                                           || code | text
+        [virtual: '10.0.0.50:80', real: '10.0.0.9', state: 'down']     || 404  | 'no real server 10.0.0.9 of 10.0.0.50:80 in the configuration\n'
+        [virtual: '10.0.0.50:80', real: '10.0.0.3', state: 'sideways'] || 400  | 'state "sideways": expected up or down\n'
+        [virtual: 'fwmark x', real: '10.0.0.3', state: 'up']           || 400  | 'fwmark "x" is not a number\n'
+    }
+
+    def 'only POST changes real servers, only GET reads'() {
+        expect:
+        client.get('/real-server').statusCode() == 405
+        client.post('/services', [:]).statusCode() == 405
+    }
+}
