@@ -5,11 +5,6 @@ import spock.lang.Shared
 import spock.lang.Specification
 import spock.lang.Stepwise
 
-import java.nio.file.Files
-import java.nio.file.Path
-import java.nio.file.Paths
-import java.util.concurrent.TimeUnit
-
 /**
  * The qemu guest of tests/qemu boots Debian's kernel with IPVS, iproute2 and a Java runtime.
  * The host kernel has no IPVS, so this guest is where IPVS is exercised for real. One boot runs
@@ -18,9 +13,6 @@ import java.util.concurrent.TimeUnit
 @Stepwise
 @Requires({ QemuGuestSpec.usable() })
 class QemuGuestSpec extends Specification {
-
-    static final Path ROOT = Paths.get(System.getProperty('vigil.root', '..')).toAbsolutePath().normalize()
-    static final Path RUN_GUEST = ROOT.resolve('tests/qemu/run-guest')
 
     /** The guest's script: each check's output follows a {@code === name} marker line. */
     static final String GUEST_SCRIPT = '''\
@@ -50,66 +42,17 @@ class QemuGuestSpec extends Specification {
     @Shared Map<String, List<String>> sections = [:]
     @Shared List<String> console = []
 
-    /** Root, qemu and the Debian tools the harness builds from; fails loudly where the build requires them. */
-    static String unavailableReason() {
-        if (['id', '-u'].execute().text.trim() != '0') {
-            return 'the qemu guest spec needs root (apt-get download, device nodes in the initramfs)'
-        }
-        for (tool in ['apt-get', 'dpkg', 'gzip']) {
-            if (['sh', '-c', "command -v ${tool}"].execute().waitFor() != 0) {
-                return "${tool} is missing"
-            }
-        }
-        if (['sh', '-c', 'command -v qemu-system-x86_64'].execute().waitFor() != 0) {
-            // Where the build insists (CI as root), the harness installs qemu rather than skip.
-            if (!Boolean.getBoolean('vigil.requireNetns')) {
-                return 'qemu-system-x86_64 is missing (tests/qemu/run-guest --ensure-qemu installs it)'
-            }
-            def p = new ProcessBuilder(RUN_GUEST.toString(), '--ensure-qemu').inheritIO().start()
-            if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                return 'qemu-system-x86_64 is missing and could not be installed'
-            }
-        }
-        null
-    }
-
     static boolean usable() {
-        String reason = unavailableReason()
-        if (reason == null) {
-            return true
-        }
-        System.err.println("*** SKIPPING qemu guest spec: ${reason} ***")
-        if (Boolean.getBoolean('vigil.requireNetns')) {
-            throw new IllegalStateException("vigil.requireNetns is set but ${reason}")
-        }
-        false
+        QemuGuest.usable('qemu guest spec')
     }
 
     def setupSpec() {
-        Path script = Files.createTempFile('vigil-guest-', '.sh')
-        try {
-            runGuest(script)
-        } finally {
-            Files.deleteIfExists(script)
-        }
-        parseSections()
-    }
-
-    private void runGuest(Path script) {
-        Files.writeString(script, GUEST_SCRIPT)
         // The first run downloads a kernel and jlinks a runtime (about a minute); the boot itself
         // takes 20-30 s under emulation on a loaded two-core machine. The harness enforces its own limit.
-        def p = new ProcessBuilder(RUN_GUEST.toString(), '--timeout', '150', script.toString())
-                .redirectErrorStream(true).start()
-        p.inputStream.eachLine { line ->
-            System.out.println("[guest] ${line}")
-            console << line
-        }
-        if (!p.waitFor(900, TimeUnit.SECONDS)) {
-            p.destroyForcibly()
-            throw new IllegalStateException('run-guest did not finish')
-        }
-        exitCode = p.exitValue()
+        def run = QemuGuest.run(GUEST_SCRIPT, [], 150)
+        console = run.console
+        exitCode = run.exitCode
+        parseSections()
     }
 
     private void parseSections() {

@@ -2,7 +2,6 @@ package dev.vigil.kernel.forward;
 
 import java.net.InetAddress;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Objects;
 
 /**
@@ -12,10 +11,6 @@ import java.util.Objects;
  * @param port    the real server port (0 = the client's destination port, as for fwmark services)
  */
 public record DestinationKey(InetAddress address, int port) implements Comparable<DestinationKey> {
-    private static final Comparator<DestinationKey> ORDER = Comparator
-            .comparing((DestinationKey k) -> k.address.getAddress(), Arrays::compareUnsigned)
-            .thenComparingInt(DestinationKey::port);
-
     public DestinationKey {
         Objects.requireNonNull(address, "address");
         if (port < 0 || port > 65535) {
@@ -23,9 +18,11 @@ public record DestinationKey(InetAddress address, int port) implements Comparabl
         }
     }
 
+    /** Orders by address (unsigned bytes), then port; written out for the reason {@link ServiceKey#compareTo} is. */
     @Override
     public int compareTo(DestinationKey o) {
-        return ORDER.compare(this, o);
+        int c = address == o.address ? 0 : Arrays.compareUnsigned(address.getAddress(), o.address.getAddress());
+        return c != 0 ? c : Integer.compare(port, o.port);
     }
 
     @Override

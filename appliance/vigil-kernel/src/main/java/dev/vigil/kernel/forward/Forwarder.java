@@ -9,9 +9,15 @@ import dev.vigil.kernel.KernelException;
  *
  * <p>Guarantees every implementation gives:
  * <ul>
- *   <li><b>Reconciling.</b> {@link #apply} reads what the kernel holds, computes the difference
- *       with {@link ForwardingDiff} and changes only that; untouched services and destinations keep
- *       their established connections.</li>
+ *   <li><b>Reconciling.</b> {@link #apply} computes the difference between the desired state and
+ *       the owned rules with {@link ForwardingDiff} and changes only that; untouched services and
+ *       destinations keep their established connections. The owned rules are read from the kernel
+ *       at the first {@code apply}, after an {@code apply} that failed, and by every
+ *       {@link #current()} and {@link #stats()}; in between, a forwarder may take them to be what its
+ *       last successful {@code apply} made, so that a small change costs a small request however
+ *       many services there are. Rules changed behind its back are therefore noticed when a change
+ *       touching them fails (the next {@code apply} reads the kernel again) or at the next
+ *       {@code current()}.</li>
  *   <li><b>Idempotent.</b> Applying the state {@link #current()} returns, or the same desired state
  *       twice, performs no operations and reports none.</li>
  *   <li><b>Batched.</b> One {@code apply} is sent to the kernel as few requests as the backend

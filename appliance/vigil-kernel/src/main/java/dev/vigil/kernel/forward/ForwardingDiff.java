@@ -1,6 +1,7 @@
 package dev.vigil.kernel.forward;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -24,42 +25,130 @@ public final class ForwardingDiff {
     private ForwardingDiff() {
     }
 
-    /** The operations that turn {@code current} into {@code desired}; empty when they are equal. */
+    /**
+     * The operations that turn {@code current} into {@code desired}; empty when they are equal.
+     *
+     * <p>Both states are sorted by the same keys, so one merge walk over each pair of maps finds every
+     * difference; a service or destination map shared by both states (a state derived from the
+     * other with {@link DesiredState#with}) is recognised by identity and not looked into, so a
+     * change to one service of many costs one pass over the services that does little more than
+     * step two iterators.
+     */
     public static List<ForwardingOp> between(DesiredState current, DesiredState desired) {
-        List<ForwardingOp> ops = new ArrayList<>();
-        for (Map.Entry<ServiceKey, VirtualService> e : current.services().entrySet()) {
-            VirtualService wanted = desired.services().get(e.getKey());
-            if (wanted != null) {
-                for (DestinationKey d : e.getValue().destinations().keySet()) {
-                    if (!wanted.destinations().containsKey(d)) {
-                        ops.add(new DeleteDestination(e.getKey(), d));
+        List<ForwardingOp> destinationRemovals = new ArrayList<>();
+        List<ForwardingOp> serviceRemovals = new ArrayList<>();
+        List<ForwardingOp> additions = new ArrayList<>();
+        if (current.services() != desired.services()) {
+            // A service's key is its value's key, so one iterator per map suffices; a service object
+            // both states share is passed over without looking at its key.
+            Iterator<VirtualService> lefts = current.services().values().iterator();
+            Iterator<VirtualService> rights = desired.services().values().iterator();
+            VirtualService had = lefts.hasNext() ? lefts.next() : null;
+            VirtualService wanted = rights.hasNext() ? rights.next() : null;
+            while (had != null || wanted != null) {
+                if (had == wanted) {
+                    had = lefts.hasNext() ? lefts.next() : null;
+                    wanted = rights.hasNext() ? rights.next() : null;
+                    continue;
+                }
+                int c = had == null ? 1 : wanted == null ? -1 : compare(had.key(), wanted.key());
+                if (c < 0) {
+                    serviceRemovals.add(new DeleteService(had.key()));
+                } else if (c > 0) {
+                    additions.add(new AddService(wanted.service()));
+                    for (Destination d : wanted.destinations().values()) {
+                        additions.add(new AddDestination(wanted.key(), d));
                     }
+                } else {
+                    if (!had.service().equals(wanted.service())) {
+                        additions.add(new UpdateService(wanted.service()));
+                    }
+                    destinations(had, wanted, destinationRemovals, additions);
+                }
+                if (c <= 0) {
+                    had = lefts.hasNext() ? lefts.next() : null;
+                }
+                if (c >= 0) {
+                    wanted = rights.hasNext() ? rights.next() : null;
                 }
             }
         }
-        for (ServiceKey key : current.services().keySet()) {
-            if (!desired.services().containsKey(key)) {
-                ops.add(new DeleteService(key));
-            }
-        }
-        for (Map.Entry<ServiceKey, VirtualService> e : desired.services().entrySet()) {
-            VirtualService had = current.services().get(e.getKey());
-            VirtualService wanted = e.getValue();
-            if (had == null) {
-                ops.add(new AddService(wanted.service()));
-            } else if (!had.service().equals(wanted.service())) {
-                ops.add(new UpdateService(wanted.service()));
-            }
-            for (Destination d : wanted.destinations().values()) {
-                Destination old = had == null ? null : had.destinations().get(d.key());
-                if (old == null) {
-                    ops.add(new AddDestination(e.getKey(), d));
-                } else if (!old.equals(d)) {
-                    ops.add(new UpdateDestination(e.getKey(), d));
-                }
-            }
-        }
+        List<ForwardingOp> ops = new ArrayList<>(destinationRemovals.size() + serviceRemovals.size() + additions.size());
+        ops.addAll(destinationRemovals);
+        ops.addAll(serviceRemovals);
+        ops.addAll(additions);
         return List.copyOf(ops);
+    }
+
+    private static int compare(ServiceKey a, ServiceKey b) {
+        return a == b || a.equals(b) ? 0 : a.compareTo(b);
+    }
+
+    private static void destinations(VirtualService had, VirtualService wanted, List<ForwardingOp> removals,
+                                     List<ForwardingOp> additions) {
+        if (had.destinations() == wanted.destinations()) {
+            return;
+        }
+        ServiceKey key = wanted.key();
+        Walk<DestinationKey, Destination> walk = new Walk<>(had.destinations(), wanted.destinations());
+        while (walk.next()) {
+            if (walk.right == null) {
+                removals.add(new DeleteDestination(key, walk.left.key()));
+            } else if (walk.left == null) {
+                additions.add(new AddDestination(key, walk.right));
+            } else if (walk.left != walk.right && !walk.left.equals(walk.right)) {
+                additions.add(new UpdateDestination(key, walk.right));
+            }
+        }
+    }
+
+    /**
+     * Walks two maps sorted by the same natural order side by side: each step yields the entry of
+     * one key, from the left map, the right one or both. Keys are compared by identity and
+     * {@code equals} first, which for the port's keys allocates nothing; the ordering comparison
+     * only runs where the key sets differ.
+     */
+    private static final class Walk<K extends Comparable<K>, V> {
+        // Keys and values of a sorted map iterate in the same order; unlike the entry set of an
+        // unmodifiable map, neither wraps what it returns.
+        private final Iterator<K> leftKeys;
+        private final Iterator<V> leftValues;
+        private final Iterator<K> rightKeys;
+        private final Iterator<V> rightValues;
+        private K lk;
+        private K rk;
+        V left;
+        V right;
+
+        Walk(Map<K, V> left, Map<K, V> right) {
+            leftKeys = left.keySet().iterator();
+            leftValues = left.values().iterator();
+            rightKeys = right.keySet().iterator();
+            rightValues = right.values().iterator();
+            lk = leftKeys.hasNext() ? leftKeys.next() : null;
+            rk = rightKeys.hasNext() ? rightKeys.next() : null;
+        }
+
+        boolean next() {
+            if (lk == null && rk == null) {
+                return false;
+            }
+            int c = lk == null ? 1 : rk == null ? -1 : sameKey(lk, rk) ? 0 : lk.compareTo(rk);
+            left = c <= 0 ? leftValues.next() : null;
+            right = c >= 0 ? rightValues.next() : null;
+            if (c <= 0) {
+                lk = leftKeys.hasNext() ? leftKeys.next() : null;
+            }
+            if (c >= 0) {
+                rk = rightKeys.hasNext() ? rightKeys.next() : null;
+            }
+            return true;
+        }
+
+        private static <K> boolean sameKey(K a, K b) {
+            // A state derived from another shares its key objects: identity settles most steps.
+            return a == b || a.equals(b);
+        }
     }
 
     /**

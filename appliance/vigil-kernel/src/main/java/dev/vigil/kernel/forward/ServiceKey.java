@@ -2,7 +2,6 @@ package dev.vigil.kernel.forward;
 
 import java.net.InetAddress;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Objects;
 
 import dev.vigil.kernel.AddressFamily;
@@ -19,13 +18,6 @@ import dev.vigil.kernel.AddressFamily;
  */
 public record ServiceKey(AddressFamily family, Protocol protocol, InetAddress address, int port, int fwmark)
         implements Comparable<ServiceKey> {
-
-    private static final Comparator<ServiceKey> ORDER = Comparator
-            .comparing(ServiceKey::family)
-            .thenComparingInt(ServiceKey::fwmark)
-            .thenComparing(k -> k.address == null ? new byte[0] : k.address.getAddress(), Arrays::compareUnsigned)
-            .thenComparingInt(ServiceKey::port)
-            .thenComparing(k -> k.protocol == null ? -1 : k.protocol.ordinal());
 
     public ServiceKey {
         Objects.requireNonNull(family, "family");
@@ -63,9 +55,27 @@ public record ServiceKey(AddressFamily family, Protocol protocol, InetAddress ad
         return fwmark != 0;
     }
 
+    /**
+     * Orders by family, fwmark, address (unsigned bytes; none first), port, then protocol (none
+     * first). Written out rather than composed from comparators: maps of thousands of services
+     * compare keys often, also before the JIT has compiled anything.
+     */
     @Override
     public int compareTo(ServiceKey o) {
-        return ORDER.compare(this, o);
+        int c = family.compareTo(o.family);
+        if (c == 0) {
+            c = Integer.compare(fwmark, o.fwmark);
+        }
+        if (c == 0 && address != o.address) {
+            c = address == null ? -1 : o.address == null ? 1 : Arrays.compareUnsigned(address.getAddress(), o.address.getAddress());
+        }
+        if (c == 0) {
+            c = Integer.compare(port, o.port);
+        }
+        if (c == 0) {
+            c = Integer.compare(protocol == null ? -1 : protocol.ordinal(), o.protocol == null ? -1 : o.protocol.ordinal());
+        }
+        return c;
     }
 
     @Override

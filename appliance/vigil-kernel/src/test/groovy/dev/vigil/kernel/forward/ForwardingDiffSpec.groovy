@@ -113,6 +113,39 @@ class ForwardingDiffSpec extends Specification {
         seed << (1..200)
     }
 
+    def "a state derived from another shares its objects, and diffs exactly as an equal state built afresh"() {
+        given: 'many services, and one of them changed through with(): every other object is shared'
+        def rnd = new Random(seed)
+        def big = DesiredState.of((0..<300).collect { int i ->
+            VirtualService.of(Service.of(ServiceKey.of(ip("10.2.${i.intdiv(256)}.${i % 256}"), 80, Protocol.TCP), 'wrr'),
+                    (1..3).collect { d -> Destination.nat(ip("10.3.${i.intdiv(256)}.${i % 256}"), 8000 + d).withWeight(d) })
+        })
+        def victim = big.services().values().toList()[rnd.nextInt(300)]
+        def changed = [
+                VirtualService.of(victim.service(), victim.destinations().values().collect { it.withWeight(it.weight() + 1) }),
+                VirtualService.of(victim.service().withScheduler('rr'), victim.destinations().values().toList()),
+                VirtualService.of(victim.service(), victim.destinations().values().toList().drop(1)),
+        ][rnd.nextInt(3)]
+        def derived = rnd.nextBoolean() ? big.with(changed) : big.without(victim.key())
+        def afresh = DesiredState.of(derived.services().values().collect { v ->
+            VirtualService.of(new Service(ServiceKey.of(ip(v.key().address().hostAddress), v.key().port(), v.key().protocol()),
+                    v.service().scheduler(), 0, 32, [] as Set), v.destinations().values().collect {
+                new Destination(ip(it.address().hostAddress), it.port(), it.method(), it.weight(), 0, 0)
+            })
+        })
+
+        expect:
+        afresh == derived
+        !afresh.services().values().any { it.is(big.services()[it.key()]) }
+        ForwardingDiff.between(big, derived) == ForwardingDiff.between(big, afresh)
+        ForwardingDiff.between(big, derived).every { it.serviceKey() == victim.key() }
+        ForwardingDiff.apply(big, ForwardingDiff.between(big, derived)) == derived
+        ForwardingDiff.between(derived, big) == ForwardingDiff.between(afresh, big)
+
+        where:
+        seed << (1..30)
+    }
+
     def "apply refuses an operation that does not fit"() {
         when:
         ForwardingDiff.apply(DesiredState.of(vs(a, 'rr')), [op])

@@ -305,25 +305,13 @@ public final class IpvsCodec {
      *                                  have, or holds a value the port cannot represent
      */
     public static ServiceEntry parseService(Netlink.Message message) {
-        Netlink.Attributes s = genlAttributes(message).nested(CMD_ATTR_SERVICE);
-        if (s.all().isEmpty()) {
-            throw new IllegalArgumentException("IPVS service reply: no IPVS_CMD_ATTR_SERVICE");
+        Netlink.Attributes s = serviceAttributes(message);
+        ServiceKey key = serviceKey(s);
+        if (key == null) {
+            throw new IllegalArgumentException("IPVS service reply: fwmark "
+                    + Integer.toUnsignedString(s.u32(SVC_FWMARK, 0)) + " (expected: 1.." + Integer.MAX_VALUE + ")");
         }
-        AddressFamily af = family(u16(required(s, SVC_AF, 2, "IPVS_SVC_ATTR_AF")), "IPVS_SVC_ATTR_AF");
-        int fwmark = s.u32(SVC_FWMARK, 0);
-        ServiceKey key;
-        if (fwmark != 0) {
-            key = ServiceKey.fwmark(fwmark, af);
-        } else {
-            int proto = u16(required(s, SVC_PROTOCOL, 2, "IPVS_SVC_ATTR_PROTOCOL"));
-            Protocol protocol = Arrays.stream(Protocol.values()).filter(p -> p.number() == proto).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("IPVS service reply: protocol " + proto
-                            + " (expected: 6, 17 or 132)"));
-            InetAddress address = address(af, required(s, SVC_ADDR, af == AddressFamily.INET ? 4 : 16,
-                    "IPVS_SVC_ATTR_ADDR"));
-            int port = networkU16(required(s, SVC_PORT, 2, "IPVS_SVC_ATTR_PORT"));
-            key = new ServiceKey(af, protocol, address, port, 0);
-        }
+        AddressFamily af = key.family();
         String scheduler = s.string(SVC_SCHED_NAME);
         if (scheduler == null) {
             throw new IllegalArgumentException("IPVS service reply: no IPVS_SVC_ATTR_SCHED_NAME");
@@ -334,6 +322,44 @@ public final class IpvsCodec {
         int prefix = prefix(af, required(s, SVC_NETMASK, 4, "IPVS_SVC_ATTR_NETMASK"));
         Service service = new Service(key, scheduler, timeout, prefix, flagNames(bits, scheduler));
         return new ServiceEntry(service, counters(s, SVC_STATS64, SVC_STATS));
+    }
+
+    /**
+     * Only the identity of the service in one message of a {@code GET_SERVICE} dump: enough to tell
+     * whose service it is. A service made by someone else may hold what the port cannot model (a
+     * persistence netmask that is not a prefix, which ipvsadm and the kernel accept), so the rest is
+     * parsed ({@link #parseService}) only for services Vigil owns.
+     *
+     * @return the key, or {@code null} for a well-formed identity the port cannot hold (a fwmark of
+     *         2^31 or more: IPVS marks are u32, the port's are positive ints), which is never Vigil's
+     * @throws IllegalArgumentException if the message lacks the identity or holds an unknown family or protocol
+     */
+    public static ServiceKey parseServiceKey(Netlink.Message message) {
+        return serviceKey(serviceAttributes(message));
+    }
+
+    private static Netlink.Attributes serviceAttributes(Netlink.Message message) {
+        Netlink.Attributes s = genlAttributes(message).nested(CMD_ATTR_SERVICE);
+        if (s.all().isEmpty()) {
+            throw new IllegalArgumentException("IPVS service reply: no IPVS_CMD_ATTR_SERVICE");
+        }
+        return s;
+    }
+
+    private static ServiceKey serviceKey(Netlink.Attributes s) {
+        AddressFamily af = family(u16(required(s, SVC_AF, 2, "IPVS_SVC_ATTR_AF")), "IPVS_SVC_ATTR_AF");
+        int fwmark = s.u32(SVC_FWMARK, 0);
+        if (fwmark != 0) {
+            return fwmark > 0 ? ServiceKey.fwmark(fwmark, af) : null;
+        }
+        int proto = u16(required(s, SVC_PROTOCOL, 2, "IPVS_SVC_ATTR_PROTOCOL"));
+        Protocol protocol = Arrays.stream(Protocol.values()).filter(p -> p.number() == proto).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("IPVS service reply: protocol " + proto
+                        + " (expected: 6, 17 or 132)"));
+        InetAddress address = address(af, required(s, SVC_ADDR, af == AddressFamily.INET ? 4 : 16,
+                "IPVS_SVC_ATTR_ADDR"));
+        int port = networkU16(required(s, SVC_PORT, 2, "IPVS_SVC_ATTR_PORT"));
+        return new ServiceKey(af, protocol, address, port, 0);
     }
 
     /**

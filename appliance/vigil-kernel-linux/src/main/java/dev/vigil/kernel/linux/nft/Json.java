@@ -29,6 +29,22 @@ final class Json {
         return v;
     }
 
+    /** {@code value} as a JSON object, or an empty one when it is something else. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> object(Object value) {
+        return value instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    }
+
+    /** Parses {@code text}, which must hold one JSON object. */
+    static Map<String, Object> object(String text) {
+        return object(parse(text));
+    }
+
+    /** {@code value} as a JSON array, or an empty one when it is something else. */
+    static List<?> list(Object value) {
+        return value instanceof List<?> l ? l : List.of();
+    }
+
     /** Writes {@code value} (maps, lists, strings, numbers, booleans, null) as JSON. */
     static String write(Object value) {
         StringBuilder b = new StringBuilder();

@@ -3,10 +3,11 @@ package dev.vigil.kernel.linux.nft;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
@@ -29,25 +30,39 @@ import dev.vigil.kernel.forward.Service;
 import dev.vigil.kernel.forward.ServiceKey;
 import dev.vigil.kernel.forward.VirtualService;
 import dev.vigil.kernel.linux.NetNs;
+import dev.vigil.kernel.linux.Netlink;
+import dev.vigil.kernel.linux.NetlinkSocket;
 
 /**
- * A {@link Forwarder} for kernels without IPVS: NAT load balancing with nftables, through
- * libnftables and its JSON syntax.
+ * A {@link Forwarder} for kernels without IPVS: NAT load balancing with nftables. Rules are written
+ * as nf_tables netlink transactions ({@link NfTablesCodec}) and read back through libnftables'
+ * JSON listing.
  *
- * <p>Everything lives in tables Vigil owns, {@code ip vigil} and {@code ip6 vigil}; nothing outside
- * them is read or written. Each table holds NAT base chains for {@code prerouting} and
- * {@code output} (priority dstnat) that jump to a {@code services} chain. There, one dispatch rule
- * per service matches the virtual address and port (or the fwmark) and jumps to the service's
- * chain, whose single verdict-map rule picks a destination chain:
- * {@code numgen inc mod N} for {@code rr} (one slot per destination with weight above 0) and
- * {@code wrr} (as many consecutive slots as the weight), {@code jhash} of the source address for
- * {@code sh} (weighted the same way). Each destination chain counts into a named counter and DNATs.
+ * <p><b>Layout.</b> Everything lives in tables Vigil owns, {@code ip vigil_0} .. {@code ip vigil_f}
+ * and the same in {@code ip6}; a service goes to one of them by a hash of its name, and nothing
+ * outside them is read or written. Each table has two dispatch maps, {@code services}
+ * (address . protocol . port) and {@code fwmarks} (mark), looked up by NAT base chains on
+ * {@code prerouting} and {@code output} (priority dstnat), which jump to the service's chain. That
+ * chain's one rule draws a slot, {@code numgen inc mod N} for {@code rr} (one slot per destination
+ * with weight above 0) and {@code wrr} (as many consecutive slots as the weight), or
+ * {@code jhash} of the source address for {@code sh} (weighted the same way), and DNATs to what the
+ * service's map holds for that slot; each map element counts the connections it scheduled.
  * Conntrack keeps established connections on their destination whatever the rules become.
+ * {@link NftScript} writes the same rules as an {@code nft -f} script.
  *
- * <p>The service and destination attributes are kept in rule comments, so {@link #current()} reads
- * the whole state back from the kernel and a new instance adopts what an earlier one made. One
- * {@link #apply} is one nft transaction: it all happens or none of it. Only the services that differ
- * are rewritten, and destination counters survive rewriting.
+ * <p>Why this shape: a change must cost in proportion to itself, not to the table. The kernel
+ * re-validates a whole table (every chain a base chain reaches) when a transaction adds a rule or
+ * jump, and libnftables 1.0 fetches every chain, set and object of the ruleset before it adds a
+ * rule. So the forwarder speaks netlink itself, keeps one chain and one map per service (no chain
+ * or counter object per destination), and spreads services over 16 tables per family.
+ *
+ * <p><b>State.</b> The service and destination attributes are kept in rule and element comments, so
+ * {@link #current()} reads the whole state back and a new instance adopts what an earlier one made.
+ * The forwarder reads its tables at the first {@link #apply}, after a failed one and at every
+ * {@code current()} and {@link #stats()}; in between it takes them to be what it last applied. One
+ * {@code apply} is one transaction: it all happens or none of it. Only services that differ are
+ * touched, and within them only the elements that differ; an element re-written because its slots
+ * moved keeps its counter.
  *
  * <p>What nftables cannot do the way IPVS does is refused before any change: schedulers other than
  * {@code rr}, {@code wrr} and {@code sh}; persistence; service flags; connection thresholds; DR and
@@ -56,21 +71,28 @@ import dev.vigil.kernel.linux.NetNs;
  * each connection, so {@link #stats()} reports connections and leaves packets and bytes at 0.
  */
 public final class NftablesForwarder implements Forwarder {
-    /** The name of the tables Vigil owns. */
-    public static final String TABLE = "vigil";
     /** The schedulers this backend implements. */
     public static final Set<String> SCHEDULERS = Set.of("rr", "wrr", "sh");
 
-    private static final String SERVICES = "services";
-    private static final String SVC_TAG = "vigil:s";
-    private static final String DST_TAG = "vigil:d";
     private static final int EOPNOTSUPP = 95;
+    private static final int NETLINK_NETFILTER = 12;
+    private static final int ENOENT = 2;
 
     private final NftContext nft;
+    private final NetlinkSocket socket;
+    private boolean closed;
+    /** What the tables hold as far as this forwarder knows; {@code null}: read them first. */
+    private Model model;
 
     /** A forwarder in the calling thread's network namespace. */
     public NftablesForwarder() throws KernelException {
         this.nft = new NftContext();
+        try {
+            this.socket = NetlinkSocket.open(NETLINK_NETFILTER, 0, "netfilter netlink (nf_tables)");
+        } catch (KernelException e) {
+            nft.close();
+            throw e;
+        }
     }
 
     /** A forwarder in network namespace {@code netns} (as named by {@code ip netns}). */
@@ -80,81 +102,120 @@ public final class NftablesForwarder implements Forwarder {
 
     @Override
     public synchronized ApplyReport apply(DesiredState desired) throws KernelException {
-        check(desired);
-        Snapshot now = read();
-        List<ForwardingOp> ops = ForwardingDiff.between(now.state(), desired);
+        checkOpen();
+        Model m = model != null ? model : read().model();
+        List<ForwardingOp> ops = ForwardingDiff.between(m.state, desired);
         if (ops.isEmpty()) {
+            model = m;
             return new ApplyReport(ops);
         }
-        Set<ServiceKey> touched = new TreeSet<>();
+        // In the order the diff names them: removals first, then additions and changes by key.
+        Set<ServiceKey> touched = new LinkedHashSet<>();
         ops.forEach(op -> touched.add(op.serviceKey()));
-        List<Object> cmds = new ArrayList<>();
         for (ServiceKey key : touched) {
             VirtualService wanted = desired.services().get(key);
-            if (wanted != null && !now.tables().contains(key.family())) {
-                createTable(cmds, key.family());
-                now.tables().add(key.family());
+            if (wanted != null) {
+                check(wanted);
             }
         }
-        for (ServiceKey key : touched) {
-            rewrite(cmds, now.services().get(key), desired.services().get(key));
+        Plan plan = plan(m, desired, touched);
+        // Whatever happens now, the tables may differ from the model until the transaction is known
+        // to have committed.
+        model = null;
+        List<NftOp> changes = plan.ops();
+        for (int i = 0; i < changes.size(); i++) {
+            // A destination whose slots moved gets a new element: it starts from the old one's counter.
+            if (changes.get(i) instanceof NftOp.AddSlots a && plan.carry().contains(a.plan().key())) {
+                Map<DestinationKey, long[]> counted = countersOf(a.plan());
+                List<ServicePlan.Slot> slots = new ArrayList<>();
+                for (ServicePlan.Slot s : a.slots()) {
+                    long[] c = counted.get(s.destination());
+                    slots.add(c == null ? s : s.counting(c[0], c[1]));
+                }
+                changes.set(i, new NftOp.AddSlots(a.plan(), slots));
+            }
         }
-        nft.run(Json.write(Map.of("nftables", cmds)));
+        NfTablesCodec.Batch batch = NfTablesCodec.batch(changes);
+        List<KernelException> errors = socket.nfnetlinkBatch(batch.bytes(), batch.length(), batch.starts(), "nf_tables",
+                batch.described()::get);
+        if (!errors.isEmpty()) {
+            KernelException first = errors.get(0);
+            throw new KernelException("nf_tables", first.errno(), "applying " + ops.size() + " operations: "
+                    + reason(first) + (errors.size() > 1 ? "; " + (errors.size() - 1) + " more messages refused" : "")
+                    + "; nothing was changed");
+        }
+        m.commit(plan, desired);
+        model = m;
         return new ApplyReport(ops);
     }
 
     @Override
     public synchronized DesiredState current() throws KernelException {
-        return read().state();
+        checkOpen();
+        return read().model().state;
     }
 
     @Override
     public synchronized ForwarderStats stats() throws KernelException {
-        Snapshot now = read();
+        checkOpen();
+        Reading r = read();
         SortedMap<ServiceKey, ForwarderStats.ServiceStats> out = new TreeMap<>();
-        for (Owned o : now.services().values()) {
+        for (Placed p : r.model().services.values()) {
             SortedMap<DestinationKey, ForwarderStats.Counters> dests = new TreeMap<>();
             ForwarderStats.Counters total = ForwarderStats.Counters.ZERO;
-            for (DestinationKey d : o.destinations().keySet()) {
-                long connections = now.counters().getOrDefault(destinationChain(o.service().key(), d), 0L);
-                ForwarderStats.Counters c = new ForwarderStats.Counters(connections, 0, 0);
-                dests.put(d, c);
-                total = total.plus(c);
+            for (DestinationKey d : p.service().destinations().keySet()) {
+                long[] c = r.counters().getOrDefault(p.service().key(), Map.of()).get(d);
+                ForwarderStats.Counters counted = new ForwarderStats.Counters(c == null ? 0 : c[0], 0, 0);
+                dests.put(d, counted);
+                total = total.plus(counted);
             }
-            out.put(o.service().key(), new ForwarderStats.ServiceStats(total, dests));
+            out.put(p.service().key(), new ForwarderStats.ServiceStats(total, dests));
         }
         return new ForwarderStats(out);
     }
 
     @Override
     public synchronized void close() {
-        nft.close();
+        if (!closed) {
+            closed = true;
+            nft.close();
+            socket.close();
+        }
+    }
+
+    private void checkOpen() throws KernelException {
+        if (closed) {
+            throw new KernelException("forwarder", 0, "closed");
+        }
+    }
+
+    /** The operations that make {@code state} from tables Vigil has not made yet. */
+    static List<NftOp> fromEmpty(DesiredState state) {
+        return plan(new Model(), state, state.services().keySet()).ops();
     }
 
     // ---- what nftables can express
 
-    private static void check(DesiredState desired) throws KernelException {
-        for (VirtualService vs : desired.services().values()) {
-            Service s = vs.service();
-            if (!SCHEDULERS.contains(s.scheduler())) {
-                throw unsupported(s.key(), "scheduler " + s.scheduler() + " (nftables does " + new TreeSet<>(SCHEDULERS) + ")");
+    private static void check(VirtualService vs) throws KernelException {
+        Service s = vs.service();
+        if (!SCHEDULERS.contains(s.scheduler())) {
+            throw unsupported(s.key(), "scheduler " + s.scheduler() + " (nftables does " + new TreeSet<>(SCHEDULERS) + ")");
+        }
+        if (s.persistenceTimeout() != 0) {
+            throw unsupported(s.key(), "persistence");
+        }
+        if (!s.flags().isEmpty()) {
+            throw unsupported(s.key(), "flags " + s.flags());
+        }
+        for (Destination d : vs.destinations().values()) {
+            if (d.method() != ForwardingMethod.NAT) {
+                throw unsupported(s.key(), d.method() + " forwarding to " + d.key());
             }
-            if (s.persistenceTimeout() != 0) {
-                throw unsupported(s.key(), "persistence");
+            if (d.upperThreshold() != 0 || d.lowerThreshold() != 0) {
+                throw unsupported(s.key(), "connection thresholds on " + d.key());
             }
-            if (!s.flags().isEmpty()) {
-                throw unsupported(s.key(), "flags " + s.flags());
-            }
-            for (Destination d : vs.destinations().values()) {
-                if (d.method() != ForwardingMethod.NAT) {
-                    throw unsupported(s.key(), d.method() + " forwarding to " + d.key());
-                }
-                if (d.upperThreshold() != 0 || d.lowerThreshold() != 0) {
-                    throw unsupported(s.key(), "connection thresholds on " + d.key());
-                }
-                if (s.key().isFwmark() && d.port() != 0) {
-                    throw unsupported(s.key(), "a destination port on a fwmark service (" + d.key() + ")");
-                }
+            if (s.key().isFwmark() && d.port() != 0) {
+                throw unsupported(s.key(), "a destination port on a fwmark service (" + d.key() + ")");
             }
         }
     }
@@ -163,234 +224,326 @@ public final class NftablesForwarder implements Forwarder {
         return new KernelException("nftables", EOPNOTSUPP, key + ": " + what + " is not supported by the nftables forwarder");
     }
 
-    // ---- writing
+    // ---- planning a transaction
 
-    private static String family(AddressFamily f) {
-        return f == AddressFamily.INET ? "ip" : "ip6";
+    /** A service as laid out in the tables, and the service it stands for. */
+    private record Placed(ServicePlan plan, VirtualService service) {
     }
 
-    private static Map<String, Object> obj(Object... kv) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int k = 0; k < kv.length; k += 2) {
-            m.put((String) kv[k], kv[k + 1]);
+    /** Pieces of a service that is not whole (found so, or left behind): removed before it is made again. */
+    private record Damaged(AddressFamily family, String table, ServiceKey key, boolean dispatch, boolean chain,
+                           boolean map) {
+    }
+
+    /**
+     * The operations of one transaction and what the model becomes when it commits; {@code carry}
+     * names the services whose rewritten elements must take over their counters.
+     */
+    private record Plan(List<NftOp> ops, Map<AddressFamily, Set<String>> newTables, Map<ServiceKey, Placed> placed,
+                        Set<ServiceKey> removed, Set<ServiceKey> carry) {
+    }
+
+    /** What the tables hold, as read or as last applied. */
+    private static final class Model {
+        final Map<AddressFamily, Set<String>> tables = new EnumMap<>(AddressFamily.class);
+        final SortedMap<ServiceKey, Placed> services = new TreeMap<>();
+        final List<Damaged> damaged = new ArrayList<>();
+        DesiredState state = DesiredState.EMPTY;
+
+        boolean hasTable(AddressFamily f, String table) {
+            return tables.getOrDefault(f, Set.of()).contains(table);
         }
-        return m;
-    }
 
-    private static Map<String, Object> cmd(String verb, String kind, Object body) {
-        return obj(verb, obj(kind, body));
-    }
-
-    private static Map<String, Object> chain(AddressFamily f, String name) {
-        return obj("family", family(f), "table", TABLE, "name", name);
-    }
-
-    private static Map<String, Object> rule(AddressFamily f, String chain, String comment, List<Object> expr) {
-        Map<String, Object> r = obj("family", family(f), "table", TABLE, "chain", chain);
-        if (comment != null) {
-            r.put("comment", comment);
-        }
-        r.put("expr", expr);
-        return r;
-    }
-
-    private static Map<String, Object> match(Object left, Object right) {
-        return obj("match", obj("op", "==", "left", left, "right", right));
-    }
-
-    private static Map<String, Object> jump(String target) {
-        return obj("jump", obj("target", target));
-    }
-
-    private static void createTable(List<Object> cmds, AddressFamily f) {
-        cmds.add(cmd("add", "table", obj("family", family(f), "name", TABLE)));
-        for (String hook : List.of("prerouting", "output")) {
-            Map<String, Object> base = chain(f, hook);
-            base.putAll(obj("type", "nat", "hook", hook, "prio", -100, "policy", "accept"));
-            cmds.add(cmd("add", "chain", base));
-        }
-        cmds.add(cmd("add", "chain", chain(f, SERVICES)));
-        for (String hook : List.of("prerouting", "output")) {
-            cmds.add(cmd("add", "rule", rule(f, hook, null, List.of(jump(SERVICES)))));
+        void commit(Plan plan, DesiredState desired) {
+            plan.newTables().forEach((f, names) -> tables.computeIfAbsent(f, x -> new TreeSet<>()).addAll(names));
+            plan.removed().forEach(services::remove);
+            services.putAll(plan.placed());
+            damaged.clear();
+            state = desired;
         }
     }
 
-    /** Replaces what {@code old} made (if anything) with what {@code wanted} needs (if anything). */
-    private static void rewrite(List<Object> cmds, Owned old, VirtualService wanted) {
-        ServiceKey key = old != null ? old.service().key() : wanted.key();
-        AddressFamily f = key.family();
-        String svcChain = serviceChain(key);
-        if (old != null) {
-            Map<String, Object> r = obj("family", family(f), "table", TABLE, "chain", SERVICES, "handle", old.handle());
-            cmds.add(cmd("delete", "rule", r));
-            // The service chain goes first: its verdict map is what references the destination chains.
-            cmds.add(cmd("flush", "chain", chain(f, svcChain)));
-            for (DestinationKey d : old.destinations().keySet()) {
-                String dc = destinationChain(key, d);
-                cmds.add(cmd("flush", "chain", chain(f, dc)));
-                if (wanted == null || !wanted.destinations().containsKey(d)) {
-                    cmds.add(cmd("delete", "chain", chain(f, dc)));
-                    cmds.add(cmd("delete", "counter", obj("family", family(f), "table", TABLE, "name", dc)));
+    private static Plan plan(Model m, DesiredState desired, Set<ServiceKey> touched) {
+        List<NftOp> ops = new ArrayList<>();
+        Map<AddressFamily, Set<String>> newTables = new EnumMap<>(AddressFamily.class);
+        Map<ServiceKey, Placed> placed = new HashMap<>();
+        Set<ServiceKey> removed = new TreeSet<>();
+        // Leftovers go first: a service made again must not meet its old pieces.
+        for (Damaged d : m.damaged) {
+            ops.add(new NftOp.RemoveService(d.family(), d.table(), d.key(), d.dispatch(), d.chain(), d.map()));
+        }
+        Set<ServiceKey> carry = new TreeSet<>();
+        for (ServiceKey key : touched) {
+            Placed old = m.services.get(key);
+            VirtualService wanted = desired.services().get(key);
+            if (old == null) {
+                String table = ServicePlan.tableFor(key);
+                AddressFamily f = key.family();
+                if (!m.hasTable(f, table) && newTables.computeIfAbsent(f, x -> new TreeSet<>()).add(table)) {
+                    ops.add(new NftOp.AddTable(f, table));
                 }
+                ServicePlan p = ServicePlan.of(wanted, table);
+                ops.add(new NftOp.AddService(p));
+                placed.put(key, new Placed(p, wanted));
+            } else if (wanted == null) {
+                ops.add(NftOp.RemoveService.whole(key.family(), old.plan().table(), key));
+                removed.add(key);
+            } else {
+                ServicePlan was = old.plan();
+                ServicePlan p = ServicePlan.of(wanted, was.table());
+                List<ServicePlan.Slot> gone = new ArrayList<>();
+                for (ServicePlan.Slot s : was.slots()) {
+                    if (p.slots().stream().noneMatch(s::sameElement)) {
+                        gone.add(s);
+                    }
+                }
+                List<ServicePlan.Slot> fresh = new ArrayList<>();
+                for (ServicePlan.Slot s : p.slots()) {
+                    if (was.slots().stream().noneMatch(s::sameElement)) {
+                        fresh.add(s);
+                    }
+                }
+                if (!gone.isEmpty()) {
+                    ops.add(new NftOp.RemoveSlots(was, gone));
+                }
+                if (!fresh.isEmpty()) {
+                    ops.add(new NftOp.AddSlots(p, fresh));
+                    if (fresh.stream().anyMatch(s -> old.service().destinations().containsKey(s.destination()))) {
+                        carry.add(key);
+                    }
+                }
+                if (p.modulus() != was.modulus() || !p.scheduler().equals(was.scheduler())
+                        || !p.comment().equals(was.comment())) {
+                    ops.add(new NftOp.ReplaceRule(p));
+                }
+                placed.put(key, new Placed(p, wanted));
             }
-            if (wanted == null) {
-                cmds.add(cmd("delete", "chain", chain(f, svcChain)));
-            }
         }
-        if (wanted == null) {
-            return;
-        }
-        cmds.add(cmd("add", "chain", chain(f, svcChain)));
-        List<Object> slots = new ArrayList<>();
-        int next = 0;
-        for (Destination d : wanted.destinations().values()) {
-            String dc = destinationChain(key, d.key());
-            if (old == null || !old.destinations().containsKey(d.key())) {
-                cmds.add(cmd("add", "counter", obj("family", family(f), "table", TABLE, "name", dc)));
-                cmds.add(cmd("add", "chain", chain(f, dc)));
-            }
-            List<Object> expr = new ArrayList<>();
-            expr.add(obj("counter", dc));
-            Map<String, Object> dnat = obj("addr", d.address().getHostAddress());
-            if (d.port() != 0) {
-                // nft maps a port only after the transport protocol is known in this chain.
-                expr.add(match(obj("meta", obj("key", "l4proto")), key.protocol().name().toLowerCase(Locale.ROOT)));
-                dnat.put("port", d.port());
-            }
-            expr.add(obj("dnat", dnat));
-            cmds.add(cmd("add", "rule", rule(f, dc, destinationComment(d), expr)));
-            int width = d.weight() == 0 ? 0 : wanted.service().scheduler().equals("rr") ? 1 : d.weight();
-            if (width > 0) {
-                Object slot = width == 1 ? (Object) next : obj("range", List.of(next, next + width - 1));
-                slots.add(List.of(slot, jump(dc)));
-                next += width;
-            }
-        }
-        if (next > 0) {
-            Object selector = wanted.service().scheduler().equals("sh")
-                    ? obj("jhash", obj("expr", obj("payload", obj("protocol", family(f), "field", "saddr")),
-                    "mod", next, "seed", 0))
-                    : obj("numgen", obj("mode", "inc", "mod", next, "offset", 0));
-            cmds.add(cmd("add", "rule", rule(f, svcChain, null,
-                    List.of(obj("vmap", obj("key", selector, "data", obj("set", slots)))))));
-        }
-        List<Object> match = new ArrayList<>();
-        if (key.isFwmark()) {
-            match.add(match(obj("meta", obj("key", "mark")), key.fwmark()));
-        } else {
-            match.add(match(obj("payload", obj("protocol", family(f), "field", "daddr")), key.address().getHostAddress()));
-            match.add(match(obj("payload", obj("protocol", key.protocol().name().toLowerCase(Locale.ROOT), "field", "dport")),
-                    key.port()));
-        }
-        match.add(jump(svcChain));
-        cmds.add(cmd("add", "rule", rule(f, SERVICES, serviceComment(wanted.service()), match)));
-    }
-
-    static String serviceChain(ServiceKey key) {
-        if (key.isFwmark()) {
-            return "s_fwmark_" + key.fwmark();
-        }
-        return "s_" + key.protocol().name().toLowerCase(Locale.ROOT) + "_"
-                + HexFormat.of().formatHex(key.address().getAddress()) + "_" + key.port();
-    }
-
-    static String destinationChain(ServiceKey key, DestinationKey d) {
-        return serviceChain(key) + "_d_" + HexFormat.of().formatHex(d.address().getAddress()) + "_" + d.port();
-    }
-
-    // Comments carry what the rules alone cannot say (weights of quiesced destinations, the exact
-    // scheduler); they are limited to 128 bytes, which the longest IPv6 form stays well within.
-    static String serviceComment(Service s) {
-        ServiceKey k = s.key();
-        String id = k.isFwmark() ? "fwmark " + k.fwmark() + " 0" : k.protocol() + " " + k.address().getHostAddress() + " " + k.port();
-        return SVC_TAG + " " + id + " " + s.scheduler() + " " + s.persistenceTimeout() + " " + s.persistencePrefix()
-                + " " + (s.flags().isEmpty() ? "-" : String.join(",", s.flags()));
-    }
-
-    static String destinationComment(Destination d) {
-        return DST_TAG + " " + d.address().getHostAddress() + " " + d.port() + " " + d.method() + " " + d.weight()
-                + " " + d.upperThreshold() + " " + d.lowerThreshold();
+        return new Plan(ops, newTables, placed, removed, carry);
     }
 
     // ---- reading
 
-    /** A service as found in the kernel, with the handle of its dispatch rule. */
-    private record Owned(Service service, long handle, SortedMap<DestinationKey, Destination> destinations) {
+    /** What a read found: the model, and the element counters by service and destination. */
+    private record Reading(Model model, Map<ServiceKey, Map<DestinationKey, long[]>> counters) {
     }
 
-    private record Snapshot(Set<AddressFamily> tables, SortedMap<ServiceKey, Owned> services, Map<String, Long> counters) {
-        DesiredState state() {
-            SortedMap<ServiceKey, VirtualService> m = new TreeMap<>();
-            services.forEach((k, o) -> m.put(k, new VirtualService(o.service(), o.destinations())));
-            return new DesiredState(m);
+    /** Reads the tables, and remembers what it read. */
+    private Reading read() throws KernelException {
+        model = null;
+        Reading r = new Reading(new Model(), new HashMap<>());
+        Map<String, Object> tables = Json.object(nft.run(Json.write(Map.of("nftables",
+                List.of(Map.of("list", Map.of("tables", Map.of())))))));
+        for (Object item : Json.list(tables.get("nftables"))) {
+            if (Json.object(item).get("table") instanceof Map<?, ?> t && t.get("name") instanceof String name
+                    && ServicePlan.isOwnTable(name)) {
+                AddressFamily f = switch (String.valueOf(t.get("family"))) {
+                    case "ip" -> AddressFamily.INET;
+                    case "ip6" -> AddressFamily.INET6;
+                    default -> null;
+                };
+                if (f != null) {
+                    readTable(r, f, name);
+                }
+            }
         }
+        SortedMap<ServiceKey, VirtualService> state = new TreeMap<>();
+        r.model().services.forEach((k, p) -> state.put(k, p.service()));
+        r.model().state = new DesiredState(state);
+        model = r.model();
+        return r;
     }
 
-    private Snapshot read() throws KernelException {
-        Set<AddressFamily> tables = new TreeSet<>();
-        SortedMap<ServiceKey, Owned> services = new TreeMap<>();
-        Map<String, Long> counters = new LinkedHashMap<>();
-        for (AddressFamily f : AddressFamily.values()) {
-            String out;
-            try {
-                out = nft.run(Json.write(Map.of("nftables",
-                        List.of(cmd("list", "table", obj("family", family(f), "name", TABLE))))));
-            } catch (KernelException e) {
-                if (e.getMessage().contains("No such file or directory")) {
+    private void readTable(Reading r, AddressFamily f, String table) throws KernelException {
+        String family = f == AddressFamily.INET ? "ip" : "ip6";
+        String out = nft.run(Json.write(Map.of("nftables",
+                List.of(Map.of("list", Map.of("table", Map.of("family", family, "name", table)))))));
+        r.model().tables.computeIfAbsent(f, x -> new TreeSet<>()).add(table);
+        Set<String> dispatched = new TreeSet<>();
+        Set<String> chains = new TreeSet<>();
+        Map<String, List<ParsedSlot>> maps = new LinkedHashMap<>();
+        Map<String, Service> rules = new LinkedHashMap<>();
+        Map<String, Integer> moduli = new HashMap<>();
+        for (Object item : Json.list(Json.object(Json.parse(out)).get("nftables"))) {
+            Map<String, Object> o = Json.object(item);
+            if (o.get("map") instanceof Map<?, ?> map && map.get("name") instanceof String name) {
+                List<?> elements = map.get("elem") instanceof List<?> l ? l : List.of();
+                if (name.equals(NfTablesCodec.SERVICES) || name.equals(NfTablesCodec.FWMARKS)) {
+                    for (Object e : elements) {
+                        if (e instanceof List<?> pair && pair.size() == 2 && pair.get(1) instanceof Map<?, ?> verdict
+                                && verdict.get("jump") instanceof Map<?, ?> jump && jump.get("target") instanceof String t) {
+                            dispatched.add(t);
+                        }
+                    }
+                } else {
+                    List<ParsedSlot> slots = new ArrayList<>();
+                    for (Object e : elements) {
+                        ParsedSlot s = ParsedSlot.of(e);
+                        if (s != null) {
+                            slots.add(s);
+                        }
+                    }
+                    maps.put(name, slots);
+                }
+            } else if (o.get("chain") instanceof Map<?, ?> chain && chain.get("name") instanceof String name) {
+                chains.add(name);
+            } else if (o.get("rule") instanceof Map<?, ?> rule && rule.get("comment") instanceof String comment
+                    && comment.startsWith(ServicePlan.SVC_TAG + " ") && rule.get("chain") instanceof String chain) {
+                try {
+                    Service s = parseService(f, comment);
+                    if (ServicePlan.nameOf(s.key()).equals(chain)) {
+                        rules.put(chain, s);
+                        moduli.put(chain, modulusOf(rule.get("expr")));
+                    }
+                } catch (RuntimeException | UnknownHostException e) {
+                    // A comment we cannot read was not written by this forwarder: not ours, left alone.
+                }
+            }
+        }
+        Set<String> names = new TreeSet<>(rules.keySet());
+        for (String n : maps.keySet()) {
+            if (ServicePlan.keyOf(n, f) != null) {
+                names.add(n);
+            }
+        }
+        for (String n : chains) {
+            if (ServicePlan.keyOf(n, f) != null) {
+                names.add(n);
+            }
+        }
+        for (String name : names) {
+            Service s = rules.get(name);
+            List<ParsedSlot> slots = maps.get(name);
+            boolean whole = s != null && slots != null && dispatched.contains(name);
+            if (whole) {
+                SortedMap<DestinationKey, Destination> dests = new TreeMap<>();
+                Map<DestinationKey, long[]> counted = new HashMap<>();
+                for (ParsedSlot p : slots) {
+                    dests.put(p.destination().key(), p.destination());
+                    counted.merge(p.destination().key(), new long[] {p.packets(), p.bytes()},
+                            (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+                }
+                VirtualService vs = new VirtualService(s, dests);
+                ServicePlan plan = ServicePlan.of(vs, table);
+                // Only what this forwarder would have made is taken as it stands.
+                whole = plan.modulus() == moduli.getOrDefault(name, -1) && sameSlots(plan.slots(), slots);
+                if (whole && !r.model().services.containsKey(s.key())) {
+                    r.model().services.put(s.key(), new Placed(plan, vs));
+                    r.counters().put(s.key(), counted);
                     continue;
                 }
-                throw e;
             }
-            tables.add(f);
-            parse(f, out, services, counters);
+            ServiceKey key = s != null ? s.key() : ServicePlan.keyOf(name, f);
+            r.model().damaged.add(new Damaged(f, table, key, dispatched.contains(name), chains.contains(name),
+                    maps.containsKey(name)));
         }
-        return new Snapshot(tables, services, counters);
     }
 
-    @SuppressWarnings("unchecked")
-    private static void parse(AddressFamily f, String out, SortedMap<ServiceKey, Owned> services, Map<String, Long> counters) {
-        List<Object> items = (List<Object>) ((Map<String, Object>) Json.parse(out)).get("nftables");
-        Map<String, Destination> destsByChain = new TreeMap<>();
-        for (Object item : items) {
-            Map<String, Object> m = (Map<String, Object>) item;
-            if (m.get("counter") instanceof Map<?, ?> c) {
-                counters.put((String) c.get("name"), ((Number) c.get("packets")).longValue());
+    /** A map element as read: its slots and the destination its comment describes. */
+    private record ParsedSlot(int from, int to, Destination destination, long packets, long bytes) {
+        static ParsedSlot of(Object element) {
+            if (!(element instanceof List<?> pair) || pair.size() != 2 || !(pair.get(0) instanceof Map<?, ?> k)
+                    || !(k.get("elem") instanceof Map<?, ?> e) || !(e.get("comment") instanceof String comment)
+                    || !comment.startsWith(ServicePlan.DST_TAG + " ")) {
+                return null;
             }
-            if (!(m.get("rule") instanceof Map<?, ?> rule) || !(rule.get("comment") instanceof String comment)) {
-                continue;
-            }
-            String chain = (String) rule.get("chain");
             try {
-                if (chain.equals(SERVICES) && comment.startsWith(SVC_TAG + " ")) {
-                    Service s = parseService(f, comment);
-                    if (serviceChain(s.key()).equals(targetOf(rule))) {
-                        services.put(s.key(), new Owned(s, ((Number) rule.get("handle")).longValue(), new TreeMap<>()));
-                    }
-                } else if (comment.startsWith(DST_TAG + " ")) {
-                    destsByChain.put(chain, parseDestination(comment));
+                int from;
+                int to;
+                if (e.get("val") instanceof Number n) {
+                    from = n.intValue();
+                    to = from;
+                } else if (e.get("val") instanceof Map<?, ?> v && v.get("range") instanceof List<?> range && range.size() == 2) {
+                    from = ((Number) range.get(0)).intValue();
+                    to = ((Number) range.get(1)).intValue();
+                } else {
+                    return null;
                 }
-            } catch (RuntimeException | UnknownHostException e) {
-                // A comment we cannot read was not written by this forwarder: not ours, left alone.
+                long packets = 0;
+                long bytes = 0;
+                if (e.get("counter") instanceof Map<?, ?> c) {
+                    packets = ((Number) c.get("packets")).longValue();
+                    bytes = ((Number) c.get("bytes")).longValue();
+                }
+                return new ParsedSlot(from, to, parseDestination(comment), packets, bytes);
+            } catch (RuntimeException | UnknownHostException ex) {
+                return null;
             }
-        }
-        for (Owned o : services.values()) {
-            destsByChain.forEach((chain, d) -> {
-                if (chain.equals(destinationChain(o.service().key(), d.key()))) {
-                    o.destinations().put(d.key(), d);
-                }
-            });
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private static String targetOf(Map<?, ?> rule) {
-        List<Object> expr = (List<Object>) rule.get("expr");
-        for (Object e : expr) {
-            if (((Map<String, Object>) e).get("jump") instanceof Map<?, ?> j) {
-                return (String) j.get("target");
+    private static boolean sameSlots(List<ServicePlan.Slot> planned, List<ParsedSlot> found) {
+        if (planned.size() != found.size()) {
+            return false;
+        }
+        Map<Integer, ParsedSlot> byStart = new HashMap<>();
+        found.forEach(p -> byStart.put(p.from(), p));
+        for (ServicePlan.Slot s : planned) {
+            ParsedSlot p = byStart.get(s.from());
+            if (p == null || p.to() != s.to() || !p.destination().key().equals(s.destination())) {
+                return false;
             }
         }
-        return null;
+        return true;
+    }
+
+    /** The modulus of a service rule's draw ({@code numgen}/{@code jhash} ... {@code mod N}), 0 for none. */
+    private static int modulusOf(Object expr) {
+        if (expr instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if ((e.getKey().equals("numgen") || e.getKey().equals("jhash")) && e.getValue() instanceof Map<?, ?> g
+                        && g.get("mod") instanceof Number n) {
+                    return n.intValue();
+                }
+                int inner = modulusOf(e.getValue());
+                if (inner != 0) {
+                    return inner;
+                }
+            }
+        } else if (expr instanceof List<?> l) {
+            for (Object o : l) {
+                int inner = modulusOf(o);
+                if (inner != 0) {
+                    return inner;
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** Counters by destination of one service's map, read just before its elements are rewritten. */
+    private Map<DestinationKey, long[]> countersOf(ServicePlan p) throws KernelException {
+        List<Netlink.Message> replies;
+        try {
+            replies = socket.request("NFT_MSG_GETSETELEM", NfTablesCodec.dumpElements(p.family(), p.table(), p.name()),
+                    "elements of map " + p.table() + " " + p.name());
+        } catch (KernelException e) {
+            if (e.errno() == ENOENT) {
+                // Gone behind the forwarder's back: the transaction will fail on it and say so.
+                return Map.of();
+            }
+            throw e;
+        }
+        Map<DestinationKey, long[]> counted = new HashMap<>();
+        for (Netlink.Message m : replies) {
+            List<NfTablesCodec.CountedElement> elements;
+            try {
+                elements = NfTablesCodec.countedElements(m);
+            } catch (IllegalArgumentException e) {
+                throw new KernelException("NFT_MSG_GETSETELEM", 0, "malformed reply: " + e.getMessage());
+            }
+            for (NfTablesCodec.CountedElement e : elements) {
+                if (e.comment() != null && e.comment().startsWith(ServicePlan.DST_TAG + " ")) {
+                    try {
+                        counted.merge(parseDestination(e.comment()).key(), new long[] {e.packets(), e.bytes()},
+                                (x, y) -> new long[] {x[0] + y[0], x[1] + y[1]});
+                    } catch (RuntimeException | UnknownHostException ex) {
+                        // Not an element this forwarder wrote.
+                    }
+                }
+            }
+        }
+        return counted;
     }
 
     private static Service parseService(AddressFamily f, String comment) throws UnknownHostException {
@@ -415,5 +568,15 @@ public final class NftablesForwarder implements Forwarder {
         }
         return new Destination(InetAddress.getByName(w[1]), Integer.parseInt(w[2]), ForwardingMethod.valueOf(w[3]),
                 Integer.parseInt(w[4]), Integer.parseInt(w[5]), Integer.parseInt(w[6]));
+    }
+
+    /** The exception's text without the call prefix and errno suffix {@link KernelException} adds. */
+    private static String reason(KernelException e) {
+        String m = e.getMessage();
+        if (m.startsWith(e.call() + ": ")) {
+            m = m.substring(e.call().length() + 2);
+        }
+        String suffix = " (errno " + e.errno() + ")";
+        return m.endsWith(suffix) ? m.substring(0, m.length() - suffix.length()) : m;
     }
 }

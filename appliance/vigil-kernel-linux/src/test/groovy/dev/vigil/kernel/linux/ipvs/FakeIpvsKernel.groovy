@@ -41,6 +41,12 @@ class FakeIpvsKernel {
         services.keySet().find { k -> nested(asMessage(IpvsCodec.delService(FAMILY, k).build(0)), IpvsCodec.CMD_ATTR_SERVICE) == wanted }
     }
 
+    /** The service a request names, or {@code null} when the kernel holds none such. */
+    private VirtualService serviceOf(Netlink.Message m) {
+        def k = keyOf(m)
+        k == null ? null : services[k]
+    }
+
     synchronized List<Netlink.Message> handle(String call, Netlink.Builder builder, String context) {
         byte[] bytes = builder.build(1)
         if (builder.type() == IpvsCodec.GENL_ID_CTRL) {
@@ -62,7 +68,7 @@ class FakeIpvsKernel {
             case IpvsCodec.CMD_GET_SERVICE:
                 return services.values().collect { asMessage(IpvsCodec.newService(FAMILY, it.service()).build(0)) }
             case IpvsCodec.CMD_GET_DEST:
-                def vs = services[keyOf(m)]
+                def vs = serviceOf(m)
                 if (vs == null) throw new KernelException(call, 3, 'No such process')
                 return vs.destinations().values().collect { asMessage(IpvsCodec.newDestination(FAMILY, vs.key(), it).build(0)) }
             case IpvsCodec.CMD_NEW_SERVICE:
@@ -83,7 +89,7 @@ class FakeIpvsKernel {
                 return []
             case IpvsCodec.CMD_NEW_DEST:
             case IpvsCodec.CMD_SET_DEST:
-                def vs = services[keyOf(m)]
+                def vs = serviceOf(m)
                 if (vs == null) throw new KernelException(call, 3, 'No such process')
                 def d = IpvsCodec.parseDestination(m, vs.key().family()).destination()
                 if ((cmd == IpvsCodec.CMD_NEW_DEST) == vs.destinations().containsKey(d.key())) {
@@ -94,7 +100,7 @@ class FakeIpvsKernel {
                 services[vs.key()] = new VirtualService(vs.service(), dests)
                 return []
             case IpvsCodec.CMD_DEL_DEST:
-                def vs = services[keyOf(m)]
+                def vs = serviceOf(m)
                 if (vs == null) throw new KernelException(call, 3, 'No such process')
                 def wanted = nested(m, IpvsCodec.CMD_ATTR_DEST)
                 def dk = vs.destinations().keySet().find {

@@ -344,4 +344,58 @@ class IpvsCodecSpec extends Specification {
         'rr'                  | ['bogus']  | "no service flag 'bogus'"
         'a-very-long-scheduler' | []       | 'expected: 1..15 characters'
     }
+
+    def "a service's identity decodes on its own, even when the rest is beyond the port"() {
+        given: 'a mask that is no prefix: ipvsadm -M 255.0.255.0 makes one, and the kernel keeps it'
+        def reply = new Netlink.Message(FAMILY, Netlink.NLM_F_MULTI, 5, 0,
+                hex(SERVICE_REPLY.replace('0800 0900 ffffffff', '0800 0900 ff00ff00')))
+
+        when:
+        def key = IpvsCodec.parseServiceKey(reply)
+        IpvsCodec.parseService(reply)
+
+        then: 'the key is there to tell whose service it is; only the full record is refused'
+        key == web
+        def e = thrown(IllegalArgumentException)
+        e.message.contains('not contiguous')
+    }
+
+    def "a fwmark of 2^31 or more is no key the port can hold, and is refused in full"() {
+        given:
+        def reply = new Netlink.Message(FAMILY, Netlink.NLM_F_MULTI, 5, 0, hex('''
+            01 01 0000
+            3800 0100                                 # SERVICE, 56 bytes
+              0600 0100 0200 0000                     # AF_INET
+              0800 0500 ffffffff                      # FWMARK 4294967295
+              0700 0600 727200 00                     # "rr"
+              0c00 0700 02000000 ffffffff             # HASHED
+              0800 0800 00000000
+              0800 0900 ffffffff
+        '''))
+
+        when:
+        def key = IpvsCodec.parseServiceKey(reply)
+        IpvsCodec.parseService(reply)
+
+        then:
+        key == null
+        def e = thrown(IllegalArgumentException)
+        e.message == 'IPVS service reply: fwmark 4294967295 (expected: 1..2147483647)'
+    }
+
+    def "an identity that is malformed is still refused"() {
+        when:
+        IpvsCodec.parseServiceKey(new Netlink.Message(FAMILY, 0, 1, 0, hex(payload)))
+
+        then:
+        def e = thrown(IllegalArgumentException)
+        e.message.contains(text)
+
+        where:
+        payload                                                                   | text
+        '01 01 0000'                                                              | 'no IPVS_CMD_ATTR_SERVICE'
+        '01 01 0000 1400 0100 0800 0200 06000000 0600 0300 0000 0000'            | 'no IPVS_SVC_ATTR_AF'
+        '01 01 0000 0c00 0100 0600 0100 0700 0000'                                | 'AF 7 (expected: 2 or 10)'
+        '01 01 0000 1400 0100 0600 0100 0200 0000 0600 0200 0100 0000'            | 'protocol 1'
+    }
 }

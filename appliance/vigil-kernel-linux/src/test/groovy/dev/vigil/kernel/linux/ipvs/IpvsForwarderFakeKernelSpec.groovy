@@ -4,9 +4,11 @@ import dev.vigil.kernel.AddressFamily
 import dev.vigil.kernel.KernelException
 import dev.vigil.kernel.forward.DesiredState
 import dev.vigil.kernel.forward.Destination
+import dev.vigil.kernel.forward.DestinationKey
 import dev.vigil.kernel.forward.Forwarder
 import dev.vigil.kernel.forward.ForwarderContractSpec
 import dev.vigil.kernel.forward.ForwardingMethod
+import dev.vigil.kernel.forward.ForwardingOp
 import dev.vigil.kernel.forward.Protocol
 import dev.vigil.kernel.forward.Service
 import dev.vigil.kernel.forward.ServiceKey
@@ -81,7 +83,7 @@ class IpvsForwarderFakeKernelSpec extends ForwarderContractSpec {
         kernel.services.size() == 2
     }
 
-    def "the first failing operation stops the apply and is named in the error; the rest is not sent"() {
+    def "services go first, then destinations; one failing destination stops no other operation, and the next apply reads the kernel and completes"() {
         given:
         def f = forwarder()
         kernel.failCommand = IpvsCodec.CMD_NEW_DEST
@@ -96,13 +98,106 @@ class IpvsForwarderFakeKernelSpec extends ForwarderContractSpec {
         e.message.startsWith('IPVS_CMD_NEW_DEST: applying AddDestination[serviceKey=TCP 192.0.2.10:80')
         e.message.endsWith('] (errno 22)')
         !e.message.contains('(errno 22) (errno 22)')
-        kernel.commands.findAll { it != IpvsCodec.CMD_GET_SERVICE } == [IpvsCodec.CMD_NEW_SERVICE, IpvsCodec.CMD_NEW_DEST]
+        !e.message.contains('more of')
+        kernel.commands.findAll { it != IpvsCodec.CMD_GET_SERVICE } ==
+                [IpvsCodec.CMD_NEW_SERVICE, IpvsCodec.CMD_NEW_SERVICE, IpvsCodec.CMD_NEW_DEST, IpvsCodec.CMD_NEW_DEST, IpvsCodec.CMD_NEW_DEST]
 
-        and: 'what was created stays owned, and the next apply completes it'
-        f.current().services().keySet() == [web] as Set
-        f.current().services()[web].destinations().isEmpty()
-        f.apply(twoServices()).operations().size() == 4
+        and: 'what was created is owned'
+        registry.toFile().readLines().findAll { !it.startsWith('#') } == ['tcp 192.0.2.10 80', 'udp 192.0.2.11 53']
+        kernel.services[web].destinations().keySet() == [new DestinationKey(ip('198.51.100.2'), 8080)] as Set
+
+        when: 'the next apply reads the kernel again and adds only what is missing'
+        kernel.commands.clear()
+        def report = f.apply(twoServices())
+
+        then:
+        kernel.commands.first() == IpvsCodec.CMD_GET_SERVICE
+        report.operations() == [new ForwardingOp.AddDestination(web, Destination.nat(ip('198.51.100.1'), 8080))]
         f.current() == twoServices()
+    }
+
+    def "a failed apply counts the other failures, and the registry keeps only the services the kernel made"() {
+        given: 'web exists in the kernel but the registry does not list it: its add is refused (EEXIST)'
+        def f = forwarder()
+        f.apply(DesiredState.EMPTY)
+        kernel.plant(Service.of(web, 'wrr'))
+
+        when: 'the forwarder read the kernel before web appeared, so it tries to add it'
+        f.apply(twoServices())
+
+        then:
+        def e = thrown(KernelException)
+        e.call() == 'IPVS_CMD_NEW_SERVICE'
+        e.errno() == 17
+        e.message.contains('applying AddService[service=Service[key=TCP 192.0.2.10:80')
+        e.message.contains('(2 operations on services that failed were not sent)')
+
+        and: 'web, made by someone else, gets none of the destinations and is not taken over; dns is owned'
+        registry.toFile().readLines().findAll { !it.startsWith('#') } == ['udp 192.0.2.11 53']
+        kernel.services[web].service() == Service.of(web, 'wrr')
+        kernel.services[web].destinations().isEmpty()
+
+        when: 'the next apply reads the kernel and refuses before any change'
+        kernel.commands.clear()
+        f.apply(twoServices())
+
+        then:
+        def refused = thrown(KernelException)
+        refused.message.contains('TCP 192.0.2.10:80 exists and is not owned by Vigil')
+        kernel.commands.every { it == IpvsCodec.CMD_GET_SERVICE || it == IpvsCodec.CMD_GET_DEST }
+    }
+
+    def "after the first apply a one-destination change is one request: no dump, no other service touched"() {
+        given:
+        def f = forwarder()
+        f.apply(twoServices())
+        kernel.commands.clear()
+
+        when:
+        def report = f.apply(twoServices().with(webPool(['198.51.100.1': 2, '198.51.100.2': 3])))
+
+        then:
+        report.operations().size() == 1
+        kernel.commands == [IpvsCodec.CMD_SET_DEST]
+        kernel.services[web].destinations()[new DestinationKey(ip('198.51.100.1'), 8080)].weight() == 2
+    }
+
+    def "a service deleted behind the forwarder's back: the change to it fails, and the next apply reads the kernel and makes it again"() {
+        given:
+        def f = forwarder()
+        f.apply(twoServices())
+        kernel.services.remove(web)
+        def wanted = twoServices().with(webPool(['198.51.100.1': 2, '198.51.100.2': 3]))
+
+        when: 'the forwarder still takes web to be there: its update is refused'
+        f.apply(wanted)
+
+        then:
+        def e = thrown(KernelException)
+        e.call() == 'IPVS_CMD_SET_DEST'
+        !kernel.services.containsKey(web)
+
+        when:
+        kernel.commands.clear()
+        def report = f.apply(wanted)
+
+        then:
+        kernel.commands.first() == IpvsCodec.CMD_GET_SERVICE
+        report.operations().first() == new ForwardingOp.AddService(Service.of(web, 'wrr'))
+        f.current() == wanted
+        kernel.services[web].destinations().size() == 2
+    }
+
+    def "current() reads the kernel, so a service deleted behind the forwarder's back is made again by the next apply"() {
+        given:
+        def f = forwarder()
+        f.apply(twoServices())
+        kernel.services.remove(dns)
+
+        expect:
+        f.current() == twoServices().without(dns)
+        f.apply(twoServices()).operations()*.class.unique() == [ForwardingOp.AddService, ForwardingOp.AddDestination]
+        kernel.services.keySet() == [web, dns] as Set
     }
 
     def "a desired service that exists but is not owned is refused before any change"() {

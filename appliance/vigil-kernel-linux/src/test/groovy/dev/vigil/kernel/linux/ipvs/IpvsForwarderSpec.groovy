@@ -69,4 +69,24 @@ class IpvsForwarderSpec extends ForwarderContractSpec {
         def out = sh('ip', 'netns', 'exec', ns, 'ipvsadm', '-Ln')
         out.contains('TCP  192.0.2.99:443 lc') && out =~ /198\.51\.100\.99:443\s+Masq\s+7/
     }
+
+    def "foreign services the port cannot describe are passed over, not fatal"() {
+        given: 'someone else persists by a mask that is no prefix, and marks beyond 2^31 (ipvsadm and the kernel accept both)'
+        sh('ip', 'netns', 'exec', ns, 'ipvsadm', '-A', '-t', '192.0.2.98:80', '-s', 'rr', '-p', '60', '-M', '255.0.255.0')
+        sh('ip', 'netns', 'exec', ns, 'ipvsadm', '-A', '-f', '4294967295', '-s', 'rr')
+        def f = forwarder()
+
+        expect:
+        f.current().isEmpty()
+
+        when:
+        f.apply(twoServices())
+
+        then:
+        f.current() == twoServices()
+        f.stats().services().keySet() == twoServices().services().keySet()
+        // ipvsadm 1.31 prints the u32 mark as a signed int.
+        sh('ip', 'netns', 'exec', ns, 'ipvsadm', '-Sn').readLines().containsAll(
+                ['-A -t 192.0.2.98:80 -s rr -p 60 -M 255.0.255.0', '-A -f -1 -s rr'])
+    }
 }

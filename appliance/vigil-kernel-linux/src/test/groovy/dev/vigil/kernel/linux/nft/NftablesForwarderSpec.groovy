@@ -8,6 +8,7 @@ import dev.vigil.kernel.forward.DestinationKey
 import dev.vigil.kernel.forward.Forwarder
 import dev.vigil.kernel.forward.ForwarderContractSpec
 import dev.vigil.kernel.forward.ForwardingMethod
+import dev.vigil.kernel.forward.ForwardingOp
 import dev.vigil.kernel.forward.Protocol
 import dev.vigil.kernel.forward.Service
 import dev.vigil.kernel.forward.ServiceKey
@@ -107,8 +108,51 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         listing == foreignBefore && listing.contains('ip daddr 192.0.2.10 tcp dport 80 counter packets 0 bytes 0 jump sub')
     }
 
-    String listing() {
-        sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'table', 'ip', 'vigil')
+    /** The namespace's whole ruleset as nft lists it, with runs of white space made one space. */
+    String listing(String netns = ns) {
+        sh('ip', 'netns', 'exec', netns, 'nft', 'list', 'ruleset').replaceAll(/\s+/, ' ')
+    }
+
+    /**
+     * The namespace's ruleset as nft's JSON objects without handles, sorted: tables, maps and
+     * chains are listed in the order they were made, and elements in the order the kernel keeps
+     * them, neither of which says anything about the rules. A rule keeps its place in its chain.
+     */
+    static List<String> canonical(String netns) {
+        def json = Json.parse(sh('ip', 'netns', 'exec', netns, 'nft', '-j', 'list', 'ruleset'))
+        Map<String, Integer> positions = [:]
+        json.nftables.findAll { !it.metainfo }.collect {
+            def o = withoutHandles(it)
+            if (o.rule) {
+                String chain = "${o.rule.family} ${o.rule.table} ${o.rule.chain}"
+                positions[chain] = (positions[chain] ?: 0) + 1
+                o.rule.position = positions[chain]
+            }
+            Json.write(o)
+        }.sort()
+    }
+
+    static Object withoutHandles(Object o) {
+        if (o instanceof Map) {
+            def m = new TreeMap()
+            o.each { k, v -> if (k != 'handle') { m[k] = withoutHandles(v) } }
+            if (m.elem instanceof List) {
+                m.elem = m.elem.sort(false) { Json.write(it) }
+            }
+            return m
+        }
+        o instanceof List ? o.collect { withoutHandles(it) } : o
+    }
+
+    /** Runs {@code script} with {@code nft -f} in {@code netns}. */
+    static void nftFile(String netns, String script) {
+        def f = File.createTempFile('vigil', '.nft')
+        f.text = script
+        try {
+            sh('ip', 'netns', 'exec', netns, 'nft', '-f', f.path)
+        } finally {
+            f.delete()
+        }
     }
 
     def "wrr becomes weighted numgen slots, sh a weighted jhash, and weight 0 takes no slot"() {
@@ -122,18 +166,20 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         f.apply(DesiredState.of(VirtualService.of(Service.of(web, sched), [d1, d2, d3])))
         def text = listing()
 
-        then:
-        text.contains(selector)
-        text =~ /0 : jump s_tcp_c000020a_80_d_c6336401_8080, 1-3 : jump s_tcp_c000020a_80_d_c6336402_8080 \}/
-        !(text =~ /: jump s_tcp_c000020a_80_d_c6336403_8080/)
-        text.contains('ip daddr 192.0.2.10 tcp dport 80 jump s_tcp_c000020a_80')
-        text.contains('counter name "s_tcp_c000020a_80_d_c6336402_8080" meta l4proto tcp dnat to 198.51.100.2:8080')
+        then: 'the dispatch map sends the service to its chain, whose rule draws one of 4 slots'
+        text.contains('192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_80')
+        text.contains("chain s_tcp_c000020a_80 { meta l4proto tcp dnat ip to ${selector} map @s_tcp_c000020a_80 comment \"vigil:s TCP 192.0.2.10 80 ${sched} 0 32 -\" }")
+
+        and: 'slot 0 is d1, slots 1-3 are d2, and d3 sits on key 4, which no draw reaches'
+        text.contains('0 counter packets 0 bytes 0 comment "vigil:d 198.51.100.1 8080 NAT 1 0 0" : 198.51.100.1 . 8080')
+        text.contains('1-3 counter packets 0 bytes 0 comment "vigil:d 198.51.100.2 8080 NAT 3 0 0" : 198.51.100.2 . 8080')
+        text.contains('4 counter packets 0 bytes 0 comment "vigil:d 198.51.100.3 8080 NAT 0 0 0" : 198.51.100.3 . 8080')
         f.current().services()[web].destinations()[d3.key()].weight() == 0
 
         where:
         sched | selector
-        'wrr' | 'numgen inc mod 4 vmap'
-        'sh'  | 'jhash ip saddr mod 4 seed 0x0 vmap'
+        'wrr' | 'numgen inc mod 4'
+        'sh'  | 'jhash ip saddr mod 4 seed 0x0'
     }
 
     def "fwmark, UDP and SCTP services dispatch on their own match and round-trip"() {
@@ -152,13 +198,192 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         def text = listing()
 
         then:
-        text.contains('meta mark 0x00000007 jump s_fwmark_7')
-        text.contains('dnat to 198.51.100.1 comment')
-        text.contains('ip daddr 192.0.2.20 udp dport 53 jump s_udp_c0000214_53')
-        text.contains('meta l4proto udp dnat to 198.51.100.2:5353')
-        text.contains('ip daddr 192.0.2.21 sctp dport 3868 jump s_sctp_c0000215_3868')
+        text.contains('0x00000007 : jump s_fwmark_7')
+        text.contains('dnat to numgen inc mod 1 map @s_fwmark_7')
+        text.contains('comment "vigil:d 198.51.100.1 0 NAT 1 0 0" : 198.51.100.1 }')
+        text.contains('192.0.2.20 . udp . 53 : jump s_udp_c0000214_53')
+        text.contains('meta l4proto udp dnat ip to jhash ip saddr mod 1 seed 0x0 map @s_udp_c0000214_53')
+        text.contains(': 198.51.100.2 . 5353')
+        text.contains('192.0.2.21 . sctp . 3868 : jump s_sctp_c0000215_3868')
+        text.contains('meta l4proto sctp dnat ip to numgen inc mod 1 map @s_sctp_c0000215_3868')
         forwarder().current() == state
         !forwarder().apply(state).changed()
+    }
+
+    /** Services of every kind the backend takes, for comparing with what nft -f makes. */
+    static DesiredState variety() {
+        def v6 = ServiceKey.of(ip('2001:db8::10'), 443, Protocol.TCP)
+        DesiredState.of(
+                VirtualService.of(Service.of(web, 'wrr'), [Destination.nat(ip('198.51.100.1'), 8080).withWeight(2),
+                        Destination.nat(ip('198.51.100.2'), 0), Destination.nat(ip('198.51.100.3'), 8080).withWeight(0)]),
+                VirtualService.of(Service.of(dns, 'sh'), [Destination.nat(ip('198.51.100.4'), 5353).withWeight(5)]),
+                VirtualService.of(Service.of(ServiceKey.of(ip('192.0.2.12'), 3868, Protocol.SCTP), 'rr'), []),
+                VirtualService.of(Service.of(ServiceKey.of(ip('192.0.2.13'), 25, Protocol.TCP), 'rr'),
+                        [Destination.nat(ip('198.51.100.5'), 25).withWeight(0)]),
+                VirtualService.of(Service.of(ServiceKey.fwmark(7, AddressFamily.INET), 'rr'),
+                        [Destination.nat(ip('198.51.100.6'), 0), Destination.nat(ip('198.51.100.7'), 0).withWeight(4)]),
+                VirtualService.of(Service.of(v6, 'wrr'), [Destination.nat(ip('2001:db8:1::1'), 8443).withWeight(3),
+                        Destination.nat(ip('2001:db8:1::2'), 8443)]),
+                VirtualService.of(Service.of(ServiceKey.fwmark(8, AddressFamily.INET6), 'sh'),
+                        [Destination.nat(ip('2001:db8:1::3'), 0)]))
+    }
+
+    def "the forwarder makes exactly the rules nft -f makes from NftScript, from empty and after changes"() {
+        given:
+        def f = forwarder()
+        def reference = newNamespace('r')
+
+        when: 'from empty'
+        f.apply(variety())
+        nftFile(reference, NftScript.of(variety()))
+
+        then:
+        canonical(ns) == canonical(reference)
+        canonical(ns).size() > 30
+        listing().contains('table ip6 vigil_')
+
+        when: 'changed on top: weights, a destination each way, a scheduler, a service each way'
+        def changed = variety()
+                .with(VirtualService.of(Service.of(web, 'rr'), [Destination.nat(ip('198.51.100.2'), 0),
+                        Destination.nat(ip('198.51.100.3'), 8080), Destination.nat(ip('198.51.100.9'), 8080).withWeight(2)]))
+                .with(VirtualService.of(Service.of(ServiceKey.of(ip('192.0.2.12'), 3868, Protocol.SCTP), 'rr'),
+                        [Destination.nat(ip('198.51.100.8'), 3868)]))
+                .without(dns)
+                .with(VirtualService.of(Service.of(ServiceKey.of(ip('192.0.2.14'), 80, Protocol.UDP), 'sh'),
+                        [Destination.nat(ip('198.51.100.10'), 8080)]))
+        f.apply(changed)
+        def fresh = newNamespace('f')
+        nftFile(fresh, NftScript.of(changed))
+
+        then: 'the same rules as nft makes from empty, in the same tables'
+        canonical(ns) == canonical(fresh)
+        forwarder().current() == changed
+    }
+
+    def "a one-destination change rewrites only that service's map elements and rule"() {
+        given:
+        def f = forwarder()
+        f.apply(variety())
+        def log = File.createTempFile('vigil-monitor', '.txt')
+        def monitor = new ProcessBuilder('ip', 'netns', 'exec', ns, 'nft', 'monitor', 'ruleset').redirectErrorStream(true)
+                .redirectOutput(log).start()
+        processes << monitor
+        Thread.sleep(500)
+
+        when:
+        f.apply(variety().with(VirtualService.of(Service.of(web, 'wrr'), [Destination.nat(ip('198.51.100.1'), 8080).withWeight(2),
+                Destination.nat(ip('198.51.100.2'), 0).withWeight(4), Destination.nat(ip('198.51.100.3'), 8080).withWeight(0)])))
+        Thread.sleep(500)
+        monitor.destroy()
+        monitor.waitFor()
+        def events = log.readLines().findAll { it.startsWith('add ') || it.startsWith('delete ') }
+        log.delete()
+
+        then: 'slot 2 becomes 2-5 for the second destination and 3 becomes 6 for the idle one, their elements replaced; the rule draws mod 6; nothing else is touched'
+        events.size() >= 3
+        events.every { it.contains('s_tcp_c000020a_80') }
+        events.any { it.startsWith('delete element') && it.contains(' 2 ') }
+        events.any { it.startsWith('add element') && it.contains('2-5') }
+        events.any { it.startsWith('delete rule') }
+        events.any { it.startsWith('add rule') }
+        !events.any { it.contains('198.51.100.1') }
+        listing().contains('dnat ip to numgen inc mod 6 map @s_tcp_c000020a_80')
+    }
+
+    def "an element re-written because its slots moved keeps its counter"() {
+        given: 'connections made in the namespace itself go through the output chain; a veth link routes them'
+        sh('ip', '-n', ns, 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1')
+        sh('ip', '-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'd0')
+        sh('ip', '-n', ns, 'link', 'set', 'd0', 'up')
+        sh('ip', '-n', ns, 'link', 'set', 'd1', 'up')
+        sh('ip', '-n', ns, 'route', 'add', '198.51.100.0/24', 'dev', 'd0')
+        def f = forwarder()
+        f.apply(variety())
+
+        when: 'six connections to web: slots 0-1 are the first destination, slot 2 the second'
+        6.times { connect('192.0.2.10', 80) }
+        def second = new DestinationKey(ip('198.51.100.2'), 0)
+
+        then:
+        f.stats().services()[web].destinations()[second].connections() == 2
+        f.stats().services()[web].total().connections() == 6
+
+        when: 'the first destination\'s weight grows: the second one\'s slot moves from 2 to 3'
+        f.apply(variety().with(VirtualService.of(Service.of(web, 'wrr'), [Destination.nat(ip('198.51.100.1'), 8080).withWeight(3),
+                Destination.nat(ip('198.51.100.2'), 0), Destination.nat(ip('198.51.100.3'), 8080).withWeight(0)])))
+
+        then:
+        listing().contains('3 counter packets 2 bytes ')
+        f.stats().services()[web].destinations()[second].connections() == 2
+        f.stats().services()[web].total().connections() == 6
+    }
+
+    /** Opens a TCP connection from the forwarder's namespace (nobody answers: the SYN is enough). */
+    void connect(String address, int port) {
+        new ProcessBuilder('ip', 'netns', 'exec', ns, 'timeout', '0.3', 'bash', '-c', "echo > /dev/tcp/${address}/${port}")
+                .redirectErrorStream(true).start().with { it.inputStream.text; it.waitFor() }
+    }
+
+    /** The vigil table holding service {@code name}'s chain. */
+    String tableOf(String name) {
+        def m = sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'chains').readLines()
+        String table = null
+        for (String line : m) {
+            def t = line =~ /^table ip (vigil_[0-9a-f]) \{/
+            if (t) {
+                table = t[0][1]
+            } else if (line.contains("chain ${name} {")) {
+                return table
+            }
+        }
+        throw new IllegalStateException("no chain ${name}")
+    }
+
+    def "a service deleted behind the forwarder's back: the change to it fails and changes nothing, then the next apply reads the tables and makes it again"() {
+        given:
+        def f = forwarder()
+        f.apply(twoServices())
+        def where = tableOf('s_tcp_c000020a_80')
+        nftFile(ns, """delete element ip ${where} services { 192.0.2.10 . tcp . 80 }
+delete chain ip ${where} s_tcp_c000020a_80
+delete map ip ${where} s_tcp_c000020a_80
+""")
+        def wanted = twoServices().with(webPool(['198.51.100.1': 2, '198.51.100.2': 3]))
+            .with(VirtualService.of(Service.of(dns, 'rr'), [Destination.nat(ip('198.51.100.3'), 5353).withWeight(2)]))
+        def before = listing()
+
+        when: 'the forwarder still takes web to be there'
+        f.apply(wanted)
+
+        then: 'refused as one transaction: dns did not change either'
+        def e = thrown(KernelException)
+        e.call() == 'nf_tables'
+        e.errno() == 2
+        e.message.contains('s_tcp_c000020a_80')
+        e.message.contains('nothing was changed')
+        listing() == before
+
+        when:
+        def report = f.apply(wanted)
+
+        then: 'it read the tables: web is added whole, dns updated'
+        report.operations().first() == new ForwardingOp.AddService(Service.of(web, 'wrr'))
+        f.current() == wanted
+        listing().contains('192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_80')
+    }
+
+    def "a service damaged behind the forwarder's back is not reported, and the next apply removes its remains and makes it again"() {
+        given:
+        def f = forwarder()
+        f.apply(twoServices())
+        def where = tableOf('s_tcp_c000020a_80')
+        sh('ip', 'netns', 'exec', ns, 'nft', 'flush', 'chain', 'ip', where, 's_tcp_c000020a_80')
+
+        expect:
+        f.current() == twoServices().without(web)
+        f.apply(twoServices()).operations().first() == new ForwardingOp.AddService(Service.of(web, 'wrr'))
+        forwarder().current() == twoServices()
+        listing().count('chain s_tcp_c000020a_80 {') == 1
     }
 
     def "a fresh namespace has no table until something is applied, and an empty apply creates none"() {
