@@ -94,6 +94,12 @@ public final class PacketBuffer {
         return new ReceivedPacket(ifname, address(source), address(destination), ttl, Arrays.copyOf(payload, length));
     }
 
+    @Override
+    public String toString() {
+        return "PacketBuffer[length=" + length + ", addressLength=" + addressLength + ", ttl=" + ttl
+                + ", ageNanos=" + ageNanos + "]";
+    }
+
     private InetAddress address(byte[] raw) {
         try {
             return InetAddress.getByAddress(Arrays.copyOf(raw, addressLength));
