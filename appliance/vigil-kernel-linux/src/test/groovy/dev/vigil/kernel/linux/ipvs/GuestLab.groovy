@@ -1,5 +1,6 @@
 package dev.vigil.kernel.linux.ipvs
 
+import static dev.vigil.kernel.linux.TwoHosts.sh
 import java.util.concurrent.ThreadLocalRandom
 import java.util.concurrent.TimeUnit
 
@@ -12,17 +13,6 @@ class GuestLab implements AutoCloseable {
     final String id = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff))
     final List<String> namespaces = []
     final List<Process> processes = []
-
-    /** Runs a command; fails with its output unless it exits 0. */
-    static String sh(String... command) {
-        def p = new ProcessBuilder(command).redirectErrorStream(true).start()
-        def out = p.inputStream.text
-        int rc = p.waitFor()
-        if (rc != 0) {
-            throw new IllegalStateException("${command.join(' ')} exited ${rc}: ${out}")
-        }
-        out
-    }
 
     /** A new namespace for {@code role} with lo up and IPv6 duplicate address detection off. */
     String namespace(String role) {

@@ -1,5 +1,6 @@
 package dev.vigil.kernel.linux.ipvs
 
+import static dev.vigil.kernel.linux.TwoHosts.sh
 import dev.vigil.kernel.forward.Forwarder
 import dev.vigil.kernel.forward.ForwarderContractSpec
 import spock.lang.Requires
@@ -33,16 +34,6 @@ class IpvsForwarderSpec extends ForwarderContractSpec {
         }
         System.err.println("*** SKIPPING IPVS forwarder spec: ${reason} ***")
         false
-    }
-
-    static String sh(String... command) {
-        def p = new ProcessBuilder(command).redirectErrorStream(true).start()
-        def out = p.inputStream.text
-        int rc = p.waitFor()
-        if (rc != 0) {
-            throw new IllegalStateException("${command.join(' ')} exited ${rc}: ${out}")
-        }
-        out
     }
 
     def setup() {

@@ -1,5 +1,6 @@
 package dev.vigil.kernel.linux.nft
 
+import static dev.vigil.kernel.linux.TwoHosts.sh
 import dev.vigil.kernel.AddressFamily
 import dev.vigil.kernel.KernelException
 import dev.vigil.kernel.forward.DesiredState
@@ -47,16 +48,6 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
             throw new IllegalStateException("vigil.requireNetns is set but ${reason}")
         }
         false
-    }
-
-    static String sh(String... command) {
-        def p = new ProcessBuilder(command).redirectErrorStream(true).start()
-        def out = p.inputStream.text
-        int rc = p.waitFor()
-        if (rc != 0) {
-            throw new IllegalStateException("${command.join(' ')} exited ${rc}: ${out}")
-        }
-        out
     }
 
     String newNamespace(String suffix) {
