@@ -33,9 +33,8 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
         long seq;
         final Runnable task;
 
-        Timer(long at, long seq, Runnable task) {
-            this.at = at;
-            this.seq = seq;
+        /** Disarmed until {@link #armAt}. */
+        Timer(Runnable task) {
             this.task = task;
         }
 
@@ -95,23 +94,14 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
 
     @Override
     public Cancellable schedule(Runnable task, long delayNanos) {
-        if (closed) {
-            throw new RejectedExecutionException("scheduler closed");
-        }
-        Timer t;
-        synchronized (timers) {
-            t = new Timer(System.nanoTime() + Math.max(0, delayNanos), sequence++, task);
-            timers.add(t);
-        }
-        if (Thread.currentThread() != thread) {
-            LockSupport.unpark(thread);
-        }
+        Timer t = new Timer(task);
+        t.armAt(System.nanoTime() + Math.max(0, delayNanos));
         return t;
     }
 
     @Override
     public Alarm alarm(Runnable task) {
-        return new Timer(0, 0, task);
+        return new Timer(task);
     }
 
     @Override
