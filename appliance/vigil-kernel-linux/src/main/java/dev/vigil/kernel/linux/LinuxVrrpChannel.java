@@ -54,6 +54,10 @@ public final class LinuxVrrpChannel implements VrrpChannel {
     // Whether the receiver may signal readability: cleared when it has, set when a drain ends.
     private volatile boolean armed = true;
     private volatile boolean backoff;
+    // What the control messages of the datagram just read said (engine thread only).
+    private long controlStampNanos;
+    private int controlHopLimit;
+    private boolean controlDestination;
 
     // Send-path buffers, reused under the lock: a send builds no direct buffer and no string.
     private final Object sendLock = new Object();
@@ -202,7 +206,7 @@ public final class LinuxVrrpChannel implements VrrpChannel {
         while (true) {
             int got;
             try {
-                got = family == AddressFamily.INET ? receive4(into) : receive6(into);
+                got = receiveOne(into);
             } catch (KernelException e) {
                 errors.incrementAndGet();
                 backoff = true;
@@ -260,10 +264,10 @@ public final class LinuxVrrpChannel implements VrrpChannel {
     }
 
     /**
-     * IPv4 raw sockets deliver the IP header: TTL at byte 8, addresses at 12 and 16, IHL*4 to skip.
-     * Returns 1 when {@code into} holds a packet, 0 for a malformed one, -1 when none is queued.
+     * Reads one datagram into {@link #data} and walks its control messages once. Returns 1 when
+     * {@code into} holds a packet, 0 for a malformed one, -1 when none is queued.
      */
-    private int receive4(PacketBuffer into) throws KernelException {
+    private int receiveOne(PacketBuffer into) throws KernelException {
         resetHeader();
         int n = receive.receiveMessage(msghdr);
         if (n < 0) {
@@ -272,6 +276,12 @@ public final class LinuxVrrpChannel implements VrrpChannel {
         if ((msghdr.getInt(48) & Sys.MSG_TRUNC) != 0) {
             return malformed("datagram truncated");
         }
+        readControl(into);
+        return family == AddressFamily.INET ? ipv4(into, n) : ipv6(into, n);
+    }
+
+    /** IPv4 raw sockets deliver the IP header: TTL at byte 8, addresses at 12 and 16, IHL*4 to skip. */
+    private int ipv4(PacketBuffer into, int n) {
         if (n < 20) {
             return malformed("IPv4 packet of " + n + " bytes (expected: >= 20)");
         }
@@ -279,12 +289,11 @@ public final class LinuxVrrpChannel implements VrrpChannel {
         if (ihl < 20 || ihl > n) {
             return malformed("IPv4 header length " + ihl + " (expected: 20.." + n + ")");
         }
-        long age = ageFromControl();
         into.addressLength(4);
         data.get(12, into.source(), 0, 4);
         data.get(16, into.destination(), 0, 4);
         data.get(ihl, into.payload(), 0, n - ihl);
-        into.set(n - ihl, Byte.toUnsignedInt(data.get(8)), age);
+        into.set(n - ihl, Byte.toUnsignedInt(data.get(8)), age());
         return 1;
     }
 
@@ -292,19 +301,27 @@ public final class LinuxVrrpChannel implements VrrpChannel {
      * IPv6 raw sockets deliver the payload only; the source comes from the socket address, the
      * hop limit and destination from the IPV6_HOPLIMIT and IPV6_PKTINFO control messages.
      */
-    private int receive6(PacketBuffer into) throws KernelException {
-        resetHeader();
-        int n = receive.receiveMessage(msghdr);
-        if (n < 0) {
-            return -1;
-        }
-        if ((msghdr.getInt(48) & Sys.MSG_TRUNC) != 0) {
-            return malformed("datagram truncated");
+    private int ipv6(PacketBuffer into, int n) {
+        if (!controlDestination || controlHopLimit < 0) {
+            return malformed("IPv6 packet without " + (!controlDestination ? "IPV6_PKTINFO" : "IPV6_HOPLIMIT")
+                    + " control message");
         }
         into.addressLength(16);
         name.get(8, into.source(), 0, 16);
-        boolean haveDestination = false;
-        int hopLimit = -1;
+        data.get(0, into.payload(), 0, n);
+        into.set(n, controlHopLimit, age());
+        return 1;
+    }
+
+    /**
+     * The control messages of the datagram just read: the kernel's receive time stamp
+     * ({@code SCM_TIMESTAMPNS}, socket(7)) and, for IPv6, the hop limit and the destination (written
+     * into {@code into}).
+     */
+    private void readControl(PacketBuffer into) {
+        controlStampNanos = 0;
+        controlHopLimit = -1;
+        controlDestination = false;
         long controlLength = msghdr.getLong(40);
         int at = 0;
         while (at + CMSG_HEADER <= controlLength) {
@@ -312,50 +329,32 @@ public final class LinuxVrrpChannel implements VrrpChannel {
             int level = control.getInt(at + 8);
             int type = control.getInt(at + 12);
             if (length < CMSG_HEADER || at + length > controlLength) {
-                break;
+                return;
             }
-            if (level == Sys.IPPROTO_IPV6 && type == Sys.IPV6_HOPLIMIT && length >= CMSG_HEADER + 4) {
-                hopLimit = control.getInt(at + CMSG_HEADER);
+            if (level == Sys.SOL_SOCKET && type == Sys.SCM_TIMESTAMPNS && length >= CMSG_HEADER + 16) {
+                controlStampNanos = control.getLong(at + CMSG_HEADER) * 1_000_000_000L
+                        + control.getLong(at + CMSG_HEADER + 8);
+            } else if (level == Sys.IPPROTO_IPV6 && type == Sys.IPV6_HOPLIMIT && length >= CMSG_HEADER + 4) {
+                controlHopLimit = control.getInt(at + CMSG_HEADER);
             } else if (level == Sys.IPPROTO_IPV6 && type == Sys.IPV6_PKTINFO && length >= CMSG_HEADER + 20) {
                 control.get(at + CMSG_HEADER, into.destination(), 0, 16);
-                haveDestination = true;
+                controlDestination = true;
             }
             at += (length + 7) & ~7;
         }
-        if (!haveDestination || hopLimit < 0) {
-            return malformed("IPv6 packet without " + (!haveDestination ? "IPV6_PKTINFO" : "IPV6_HOPLIMIT")
-                    + " control message");
-        }
-        data.get(0, into.payload(), 0, n);
-        into.set(n, hopLimit, ageFromControl());
-        return 1;
     }
 
     /**
-     * How long ago the kernel received the datagram just read: its {@code SCM_TIMESTAMPNS} control
-     * message (socket(7)) against CLOCK_REALTIME now; 0 without one, or when the clock was stepped
-     * in between (a negative or implausibly large age).
+     * How long ago the kernel received the datagram just read, its time stamp against
+     * CLOCK_REALTIME now; 0 without a stamp, or when the clock was stepped in between (a negative
+     * or implausibly large age).
      */
-    private long ageFromControl() {
-        long controlLength = msghdr.getLong(40);
-        int at = 0;
-        while (at + CMSG_HEADER <= controlLength) {
-            int length = (int) control.getLong(at);
-            if (length < CMSG_HEADER || at + length > controlLength) {
-                return 0;
-            }
-            if (control.getInt(at + 8) == Sys.SOL_SOCKET && control.getInt(at + 12) == Sys.SCM_TIMESTAMPNS
-                    && length >= CMSG_HEADER + 16) {
-                long stamp = control.getLong(at + CMSG_HEADER) * 1_000_000_000L + control.getLong(at + CMSG_HEADER + 8);
-                if (Sys.C.clock_gettime(Sys.CLOCK_REALTIME, clock) != 0) {
-                    return 0;
-                }
-                long age = clock.getLong(0) * 1_000_000_000L + clock.getLong(8) - stamp;
-                return age >= 0 && age < MAX_AGE_NANOS ? age : 0;
-            }
-            at += (length + 7) & ~7;
+    private long age() {
+        if (controlStampNanos == 0 || Sys.C.clock_gettime(Sys.CLOCK_REALTIME, clock) != 0) {
+            return 0;
         }
-        return 0;
+        long age = clock.getLong(0) * 1_000_000_000L + clock.getLong(8) - controlStampNanos;
+        return age >= 0 && age < MAX_AGE_NANOS ? age : 0;
     }
 
     /** Stops the receiver (within about {@value #POLL_MILLIS} ms), then closes both sockets. */
