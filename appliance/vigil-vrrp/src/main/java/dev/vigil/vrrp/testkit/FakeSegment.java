@@ -140,6 +140,10 @@ public final class FakeSegment {
         }
     }
 
+    /** A packet waiting on a channel, with the segment clock's time when it arrived. */
+    private record Queued(ReceivedPacket packet, long arrival) {
+    }
+
     private final class Endpoint implements VrrpChannel {
         final String node;
         final String ifname;
@@ -147,8 +151,7 @@ public final class FakeSegment {
         final InetAddress source;
         final InetAddress group;
         final Runnable readable;
-        final ArrayDeque<ReceivedPacket> queue = new ArrayDeque<>();
-        final ArrayDeque<Long> arrivals = new ArrayDeque<>();
+        final ArrayDeque<Queued> queue = new ArrayDeque<>();
         boolean signalled;
         boolean closed;
 
@@ -163,8 +166,7 @@ public final class FakeSegment {
         }
 
         void deliver(ReceivedPacket packet) {
-            queue.add(packet);
-            arrivals.add(clock.getAsLong());
+            queue.add(new Queued(packet, clock.getAsLong()));
             if (!signalled) {
                 signalled = true;
                 readable.run();
@@ -173,13 +175,13 @@ public final class FakeSegment {
 
         @Override
         public boolean receive(PacketBuffer into) {
-            ReceivedPacket p = queue.poll();
-            if (p == null) {
+            Queued q = queue.poll();
+            if (q == null) {
                 signalled = false;
                 return false;
             }
-            into.fill(p);
-            into.set(p.payload().length, p.ttl(), clock.getAsLong() - arrivals.poll());
+            into.fill(q.packet);
+            into.set(q.packet.payload().length, q.packet.ttl(), clock.getAsLong() - q.arrival);
             return true;
         }
 
