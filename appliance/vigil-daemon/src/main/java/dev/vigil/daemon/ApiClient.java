@@ -27,6 +27,12 @@ final class ApiClient {
         return base.resolve(path);
     }
 
+    /** Says on stderr that no daemon answered {@code path} for {@code vigil <command>}; the exit code, 1. */
+    int unreachable(String command, String path, IOException e) {
+        System.err.println("vigil " + command + ": no daemon answers at " + uri(path) + " (" + e.getMessage() + ")");
+        return 1;
+    }
+
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return send(HttpRequest.newBuilder(uri(path)).GET());
     }

@@ -1,6 +1,7 @@
 package dev.vigil.daemon;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,9 +30,8 @@ final class RealServerCommand implements Callable<Integer> {
             description = "Only the virtual server with this protocol (default: every protocol on VIRTUAL).")
     String protocol;
 
-    @Option(names = "--api", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9595",
-            description = "Address of the daemon's API (global_defs vigil_api; default: ${DEFAULT-VALUE}).")
-    String api;
+    @Mixin
+    ApiOption api;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -42,14 +42,13 @@ final class RealServerCommand implements Callable<Integer> {
             System.err.println("vigil real-server: " + e.getMessage());
             return 2;
         }
-        ApiClient client = new ApiClient(api);
+        ApiClient client = api.client();
         try {
             HttpResponse<String> r = client.post("/real-server", form);
             (r.statusCode() == 200 ? System.out : System.err).print(r.body());
             return r.statusCode() == 200 ? 0 : 1;
         } catch (IOException e) {
-            System.err.println("vigil real-server: no daemon answers at " + client.uri("/real-server") + " (" + e.getMessage() + ")");
-            return 1;
+            return client.unreachable("real-server", "/real-server", e);
         }
     }
 

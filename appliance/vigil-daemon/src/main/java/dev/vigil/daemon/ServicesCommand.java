@@ -1,6 +1,7 @@
 package dev.vigil.daemon;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -16,13 +17,12 @@ final class ServicesCommand implements Callable<Integer> {
     @Option(names = "--stats", description = "Counters instead of scheduler and weights (ipvsadm -Ln --stats).")
     boolean stats;
 
-    @Option(names = "--api", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9595",
-            description = "Address of the daemon's API (global_defs vigil_api; default: ${DEFAULT-VALUE}).")
-    String api;
+    @Mixin
+    ApiOption api;
 
     @Override
     public Integer call() throws InterruptedException {
-        ApiClient client = new ApiClient(api);
+        ApiClient client = api.client();
         String path = stats ? "/services?stats=1" : "/services";
         try {
             HttpResponse<String> r = client.get(path);
@@ -33,8 +33,7 @@ final class ServicesCommand implements Callable<Integer> {
             System.out.print(r.body());
             return 0;
         } catch (IOException e) {
-            System.err.println("vigil services: no daemon answers at " + client.uri(path) + " (" + e.getMessage() + ")");
-            return 1;
+            return client.unreachable("services", path, e);
         }
     }
 }
