@@ -17,7 +17,10 @@ import dev.vigil.kernel.KernelException;
  *       last successful {@code apply} made, so that a small change costs a small request however
  *       many services there are. Rules changed behind its back are therefore noticed when a change
  *       touching them fails (the next {@code apply} reads the kernel again) or at the next
- *       {@code current()}.</li>
+ *       {@code current()}. Where a forwarder keeps the very state it last applied, a caller that
+ *       derives each desired state from that one ({@link DesiredState#with},
+ *       {@link DesiredState#without}) makes the comparison cost in proportion to the change too:
+ *       {@link ForwardingDiff#between} then looks only at the services that changed.</li>
  *   <li><b>Idempotent.</b> Applying the state {@link #current()} returns, or the same desired state
  *       twice, performs no operations and reports none.</li>
  *   <li><b>Batched.</b> One {@code apply} is sent to the kernel as few requests as the backend

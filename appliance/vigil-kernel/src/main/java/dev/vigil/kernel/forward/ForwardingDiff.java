@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
 
 import dev.vigil.kernel.forward.ForwardingOp.AddDestination;
 import dev.vigil.kernel.forward.ForwardingOp.AddService;
@@ -28,56 +29,86 @@ public final class ForwardingDiff {
     /**
      * The operations that turn {@code current} into {@code desired}; empty when they are equal.
      *
-     * <p>Both states are sorted by the same keys, so one merge walk over each pair of maps finds every
-     * difference; a service or destination map shared by both states (a state derived from the
-     * other with {@link DesiredState#with}) is recognised by identity and not looked into, so a
-     * change to one service of many costs one pass over the services that does little more than
-     * step two iterators.
+     * <p>When {@code desired} was derived from {@code current} itself through a few
+     * {@link DesiredState#with}/{@link DesiredState#without} steps (within
+     * {@link DesiredState#LINEAGE_DEPTH}), only the services those steps changed are compared:
+     * every other service is the same object in both states and yields no operation, so a change to
+     * one service of many costs a few map look-ups. Otherwise both states are walked: they are
+     * sorted by the same keys, so one merge walk over each pair of maps finds every difference, and
+     * a service or destination map shared by both states is recognised by identity and not looked
+     * into. Either way the operations and their order are the same.
      */
     public static List<ForwardingOp> between(DesiredState current, DesiredState desired) {
-        List<ForwardingOp> destinationRemovals = new ArrayList<>();
-        List<ForwardingOp> serviceRemovals = new ArrayList<>();
-        List<ForwardingOp> additions = new ArrayList<>();
-        if (current.services() != desired.services()) {
-            // A service's key is its value's key, so one iterator per map suffices; a service object
-            // both states share is passed over without looking at its key.
-            Iterator<VirtualService> lefts = current.services().values().iterator();
-            Iterator<VirtualService> rights = desired.services().values().iterator();
-            VirtualService had = lefts.hasNext() ? lefts.next() : null;
-            VirtualService wanted = rights.hasNext() ? rights.next() : null;
-            while (had != null || wanted != null) {
-                if (had == wanted) {
-                    had = lefts.hasNext() ? lefts.next() : null;
-                    wanted = rights.hasNext() ? rights.next() : null;
-                    continue;
-                }
-                int c = had == null ? 1 : wanted == null ? -1 : compare(had.key(), wanted.key());
-                if (c < 0) {
-                    serviceRemovals.add(new DeleteService(had.key()));
-                } else if (c > 0) {
-                    additions.add(new AddService(wanted.service()));
-                    for (Destination d : wanted.destinations().values()) {
-                        additions.add(new AddDestination(wanted.key(), d));
-                    }
-                } else {
-                    if (!had.service().equals(wanted.service())) {
-                        additions.add(new UpdateService(wanted.service()));
-                    }
-                    destinations(had, wanted, destinationRemovals, additions);
-                }
-                if (c <= 0) {
-                    had = lefts.hasNext() ? lefts.next() : null;
-                }
-                if (c >= 0) {
-                    wanted = rights.hasNext() ? rights.next() : null;
-                }
+        if (current.services() == desired.services()) {
+            return List.of();
+        }
+        Ops ops = new Ops();
+        SortedSet<ServiceKey> changed = desired.changedSince(current);
+        if (changed != null) {
+            // In key order, as the walk would meet them.
+            for (ServiceKey key : changed) {
+                service(current.services().get(key), desired.services().get(key), ops);
+            }
+            return ops.list();
+        }
+        // A service's key is its value's key, so one iterator per map suffices; a service object
+        // both states share is passed over without looking at its key.
+        Iterator<VirtualService> lefts = current.services().values().iterator();
+        Iterator<VirtualService> rights = desired.services().values().iterator();
+        VirtualService had = lefts.hasNext() ? lefts.next() : null;
+        VirtualService wanted = rights.hasNext() ? rights.next() : null;
+        while (had != null || wanted != null) {
+            if (had == wanted) {
+                had = lefts.hasNext() ? lefts.next() : null;
+                wanted = rights.hasNext() ? rights.next() : null;
+                continue;
+            }
+            int c = had == null ? 1 : wanted == null ? -1 : compare(had.key(), wanted.key());
+            service(c <= 0 ? had : null, c >= 0 ? wanted : null, ops);
+            if (c <= 0) {
+                had = lefts.hasNext() ? lefts.next() : null;
+            }
+            if (c >= 0) {
+                wanted = rights.hasNext() ? rights.next() : null;
             }
         }
-        List<ForwardingOp> ops = new ArrayList<>(destinationRemovals.size() + serviceRemovals.size() + additions.size());
-        ops.addAll(destinationRemovals);
-        ops.addAll(serviceRemovals);
-        ops.addAll(additions);
-        return List.copyOf(ops);
+        return ops.list();
+    }
+
+    /** The operations of one service key, as the service was ({@code null}: absent) and is wanted. */
+    private static void service(VirtualService had, VirtualService wanted, Ops ops) {
+        if (had == wanted) {
+            return;
+        }
+        if (wanted == null) {
+            ops.serviceRemovals.add(new DeleteService(had.key()));
+        } else if (had == null) {
+            ops.additions.add(new AddService(wanted.service()));
+            for (Destination d : wanted.destinations().values()) {
+                ops.additions.add(new AddDestination(wanted.key(), d));
+            }
+        } else {
+            if (!had.service().equals(wanted.service())) {
+                ops.additions.add(new UpdateService(wanted.service()));
+            }
+            destinations(had, wanted, ops.destinationRemovals, ops.additions);
+        }
+    }
+
+    /** The operations in the making, by kind; {@link #list} puts them in the order the class names. */
+    private static final class Ops {
+        final List<ForwardingOp> destinationRemovals = new ArrayList<>();
+        final List<ForwardingOp> serviceRemovals = new ArrayList<>();
+        final List<ForwardingOp> additions = new ArrayList<>();
+
+        List<ForwardingOp> list() {
+            List<ForwardingOp> ops = new ArrayList<>(destinationRemovals.size() + serviceRemovals.size()
+                    + additions.size());
+            ops.addAll(destinationRemovals);
+            ops.addAll(serviceRemovals);
+            ops.addAll(additions);
+            return List.copyOf(ops);
+        }
     }
 
     private static int compare(ServiceKey a, ServiceKey b) {

@@ -146,6 +146,84 @@ class ForwardingDiffSpec extends Specification {
         seed << (1..30)
     }
 
+    def "along random chains of with and without, the diff by changed services equals the full walk"() {
+        given: 'a random state and a random chain of derivations from it, longer than the lineage'
+        def rnd = new Random(seed)
+        def chain = [randomState(rnd, POOL)]
+        def seen = [] as List<VirtualService>
+        (1..(1 + rnd.nextInt(20))).each { chain << randomStep(rnd, chain[-1], seen) }
+
+        when: 'from each state to each later one'
+        def wrong = []
+        for (int i = 0; i < chain.size(); i++) {
+            for (int j = i; j < chain.size(); j++) {
+                def current = chain[i]
+                def desired = chain[j]
+                def ops = ForwardingDiff.between(current, desired)
+                boolean fast = desired.changedSince(current) != null
+                if (fast != (i < j && j - i <= DesiredState.LINEAGE_DEPTH)
+                        || ops != ForwardingDiff.between(current, new DesiredState(desired.services()))
+                        || ops != ForwardingDiff.between(new DesiredState(current.services()), desired)
+                        || ForwardingDiff.apply(current, ops) != desired
+                        || ForwardingDiff.between(desired, current) != ForwardingDiff.between(new DesiredState(desired.services()), current)) {
+                    wrong << "${i} -> ${j} (by changed services: ${fast}): ${ops}"
+                }
+            }
+        }
+
+        then: 'the same operations, in the same order, as copies without lineage give; the lineage reaches as far as it should'
+        wrong == []
+
+        where:
+        seed << (1..300)
+    }
+
+    def "a state derived from a sibling of current takes the full walk"() {
+        given: 'two states derived from one parent, each changing another service'
+        def parent = DesiredState.of(vs(a, 'rr', d('10.1.0.1')), vs(b, 'rr', d('10.1.0.2')))
+        def current = parent.with(vs(a, 'rr', d('10.1.0.1', 5)))
+        def desired = parent.with(vs(b, 'wrr', d('10.1.0.2')))
+
+        expect: 'the change to a is undone too, though desired never touched a'
+        desired.changedSince(current) == null
+        ForwardingDiff.between(current, desired) == [
+                new UpdateDestination(a, d('10.1.0.1')),
+                new UpdateService(Service.of(b, 'wrr')),
+        ]
+    }
+
+    def "a state derived from an equal copy of current, or current from desired, takes the full walk"() {
+        given:
+        def parent = DesiredState.of(vs(a, 'rr', d('10.1.0.1')), vs(b, 'rr', d('10.1.0.2')))
+        def copy = new DesiredState(parent.services())
+        def desired = copy.with(vs(m, 'sh', d('10.1.0.3'))).without(a)
+
+        expect:
+        desired.changedSince(parent) == null
+        ForwardingDiff.between(parent, desired) == [
+                new DeleteService(a),
+                new AddService(Service.of(m, 'sh')),
+                new AddDestination(m, d('10.1.0.3')),
+        ]
+        parent.changedSince(desired) == null
+        ForwardingDiff.between(desired, parent) == [
+                new DeleteService(m),
+                new AddService(Service.of(a, 'rr')),
+                new AddDestination(a, d('10.1.0.1')),
+        ]
+    }
+
+    def "a service changed and changed back within the lineage gives no operation"() {
+        given:
+        def parent = DesiredState.of(vs(a, 'rr', d('10.1.0.1')), vs(b, 'rr', d('10.1.0.2')))
+        def original = parent.services()[a]
+        def desired = parent.with(vs(a, 'wrr', d('10.1.0.1'))).without(b).with(original)
+
+        expect:
+        desired.changedSince(parent) as List == [a, b]
+        ForwardingDiff.between(parent, desired) == [new DeleteService(b)]
+    }
+
     def "apply refuses an operation that does not fit"() {
         when:
         ForwardingDiff.apply(DesiredState.of(vs(a, 'rr')), [op])
@@ -188,6 +266,63 @@ class ForwardingDiffSpec extends Specification {
         a.toString() == 'TCP 10.0.0.1:80'
         ServiceKey.of(ip('2001:db8::1'), 443, Protocol.UDP).toString() == 'UDP [2001:db8:0:0:0:0:0:1]:443'
         m.toString() == 'fwmark 7'
+    }
+
+    /** Keys for the chains: address services of both protocols and fwmark services. */
+    static final List<ServiceKey> POOL = (1..6).collect { ServiceKey.of(ip("10.0.1.${it}"), 80, Protocol.TCP) } +
+            (1..3).collect { ServiceKey.of(ip("10.0.1.${it}"), 80, Protocol.UDP) } +
+            (1..3).collect { ServiceKey.fwmark(it, AddressFamily.INET) }
+
+    static VirtualService randomService(Random rnd, ServiceKey k) {
+        def svc = new Service(k, ['rr', 'wrr', 'sh'][rnd.nextInt(3)], rnd.nextBoolean() ? 0 : 300, 32,
+                rnd.nextBoolean() ? [] as Set : ['ops'] as Set)
+        def dests = (1..5).findAll { rnd.nextBoolean() }.collect { i -> randomDestination(rnd, i) }
+        VirtualService.of(svc, dests)
+    }
+
+    static Destination randomDestination(Random rnd, int i) {
+        new Destination(ip("10.1.0.${i}"), 8080, ForwardingMethod.values()[rnd.nextInt(3)], rnd.nextInt(3), 0, 0)
+    }
+
+    /**
+     * One random derivation of {@code s}: a new service or a replaced one; the same object again; an
+     * equal copy; one destination changed, added or removed (the others shared); a service that an
+     * earlier step had replaced put back; a removal, of a present key or an absent one.
+     */
+    static DesiredState randomStep(Random rnd, DesiredState s, List<VirtualService> seen) {
+        def k = POOL[rnd.nextInt(POOL.size())]
+        def had = s.services()[k]
+        if (had != null) {
+            seen << had
+        }
+        switch (rnd.nextInt(7)) {
+            case 0:
+                return s.with(randomService(rnd, k))
+            case 1:
+                return had == null ? s.without(k) : s.with(had)
+            case 2:
+                return had == null ? s.with(randomService(rnd, k)) : s.with(new VirtualService(had.service(), new TreeMap(had.destinations())))
+            case 3:
+                if (had == null) {
+                    return s.with(randomService(rnd, k))
+                }
+                def ds = new TreeMap(had.destinations())
+                def changed = randomDestination(rnd, 1 + rnd.nextInt(5))
+                if (rnd.nextBoolean() || !ds.containsKey(changed.key())) {
+                    ds[changed.key()] = changed
+                } else {
+                    ds.remove(changed.key())
+                }
+                return s.with(new VirtualService(had.service(), ds))
+            case 4:
+                return seen ? s.with(seen[rnd.nextInt(seen.size())]) : s.without(k)
+            default:
+                return s.without(rnd.nextInt(4) == 0 ? ServiceKey.fwmark(99, AddressFamily.INET) : k)
+        }
+    }
+
+    static DesiredState randomState(Random rnd, List<ServiceKey> keys) {
+        DesiredState.of(keys.findAll { rnd.nextBoolean() }.collect { k -> randomService(rnd, k) })
     }
 
     static DesiredState randomState(Random rnd) {
