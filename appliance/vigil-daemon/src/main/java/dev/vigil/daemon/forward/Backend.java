@@ -2,15 +2,11 @@ package dev.vigil.daemon.forward;
 
 import dev.vigil.config.model.ForwarderBackend;
 import dev.vigil.kernel.KernelException;
-import dev.vigil.kernel.forward.Destination;
 import dev.vigil.kernel.forward.Forwarder;
-import dev.vigil.kernel.forward.ForwardingMethod;
-import dev.vigil.kernel.forward.Service;
 import dev.vigil.kernel.forward.VirtualService;
 import dev.vigil.kernel.linux.ipvs.IpvsForwarder;
 import dev.vigil.kernel.linux.nft.NftablesForwarder;
 
-import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -48,31 +44,11 @@ public record Backend(String name, Forwarder forwarder, String reason, Function<
     }
 
     /**
-     * What the nftables forwarder cannot express (see {@link NftablesForwarder}): it refuses a whole
-     * apply that contains such a service, so the daemon leaves these services out instead and says so.
+     * What the nftables forwarder cannot express ({@link NftablesForwarder#limitation}): it refuses a
+     * whole apply that contains such a service, so the daemon leaves these services out instead and
+     * says so.
      */
     static String nftablesLimit(VirtualService vs) {
-        Service s = vs.service();
-        if (!NftablesForwarder.SCHEDULERS.contains(s.scheduler())) {
-            return "lb_algo " + s.scheduler() + " (the nftables forwarder does " + new TreeSet<>(NftablesForwarder.SCHEDULERS) + ")";
-        }
-        if (s.persistenceTimeout() != 0) {
-            return "persistence_timeout";
-        }
-        if (!s.flags().isEmpty()) {
-            return "flags " + new TreeSet<>(s.flags());
-        }
-        for (Destination d : vs.destinations().values()) {
-            if (d.method() != ForwardingMethod.NAT) {
-                return d.method() + " forwarding to " + d.key() + " (the nftables forwarder does NAT)";
-            }
-            if (d.upperThreshold() != 0 || d.lowerThreshold() != 0) {
-                return "uthreshold/lthreshold on " + d.key();
-            }
-            if (s.key().isFwmark() && d.port() != 0) {
-                return "a real server port on a fwmark service (" + d.key() + ")";
-            }
-        }
-        return null;
+        return NftablesForwarder.limitation(vs);
     }
 }

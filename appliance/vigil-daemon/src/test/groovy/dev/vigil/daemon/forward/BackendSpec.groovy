@@ -30,7 +30,10 @@ class BackendSpec extends Specification {
         VirtualService.of(Service.of(WEB, 'wlc'), [])                                                           || 'lb_algo wlc (the nftables forwarder does [rr, sh, wrr])'
         VirtualService.of(Service.of(WEB, 'rr').withPersistence(60), [])                                        || 'persistence_timeout'
         VirtualService.of(new Service(WEB, 'rr', 0, 32, ['ops'] as Set), [])                                    || 'flags [ops]'
-        VirtualService.of(Service.of(WEB, 'rr'), [new Destination(ip('10.0.0.1'), 80, ForwardingMethod.DR, 1, 0, 0)]) || 'DR forwarding to 10.0.0.1:80 (the nftables forwarder does NAT)'
+        VirtualService.of(Service.of(WEB, 'sh'), [new Destination(ip('10.0.0.1'), 80, ForwardingMethod.DR, 1, 0, 0)]) || null
+        VirtualService.of(new Service(WEB, 'sh', 0, 32, ['sh-port'] as Set), [Destination.nat(ip('10.0.0.1'), 8080)]) || null
+        VirtualService.of(Service.of(WEB, 'rr'), [new Destination(ip('10.0.0.1'), 80, ForwardingMethod.DR, 1, 0, 0)]) || 'lb_algo rr with DR forwarding (the director sees only the client\'s packets of a DR connection and nftables keeps no state for it, so only a hash of each packet can keep a connection on one real server: use lb_algo sh)'
+        VirtualService.of(Service.of(WEB, 'sh'), [new Destination(ip('10.0.0.1'), 80, ForwardingMethod.TUN, 1, 0, 0)]) || 'TUN forwarding to 10.0.0.1:80 (the nftables forwarder does NAT and DR)'
         VirtualService.of(Service.of(WEB, 'rr'), [new Destination(ip('10.0.0.1'), 80, ForwardingMethod.NAT, 1, 10, 0)]) || 'uthreshold/lthreshold on 10.0.0.1:80'
         VirtualService.of(Service.of(ServiceKey.fwmark(3, AddressFamily.INET), 'rr'), [Destination.nat(ip('10.0.0.1'), 80)]) || 'a real server port on a fwmark service (10.0.0.1:80)'
     }

@@ -33,6 +33,7 @@ final class NfTablesCodec {
     static final int NFNL_MSG_BATCH_END = 0x11;
 
     static final int NFT_MSG_NEWTABLE = 0;
+    static final int NFT_MSG_DELTABLE = 2;
     static final int NFT_MSG_NEWCHAIN = 3;
     static final int NFT_MSG_DELCHAIN = 5;
     static final int NFT_MSG_NEWRULE = 6;
@@ -90,6 +91,7 @@ final class NfTablesCodec {
     private static final int NFTA_EXPR_DATA = 2;
     private static final int NFTA_COUNTER_BYTES = 1;
     private static final int NFTA_COUNTER_PACKETS = 2;
+    private static final int NFTA_DUP_SREG_ADDR = 1;
 
     private static final int NFT_SET_INTERVAL = 0x4;
     private static final int NFT_SET_MAP = 0x8;
@@ -97,15 +99,22 @@ final class NfTablesCodec {
     private static final int NFT_DATA_VERDICT = 0xffffff00;
     private static final int NFT_JUMP = -3;
     private static final int NFT_CONTINUE = -1;
+    private static final int NF_DROP = 0;
     private static final int NF_ACCEPT = 1;
     private static final int NF_INET_PRE_ROUTING = 0;
     private static final int NF_INET_LOCAL_OUT = 3;
     /** {@code NF_IP_PRI_NAT_DST}: where destination NAT runs. */
     private static final int PRIORITY_DSTNAT = -100;
+    /**
+     * Where DR runs: {@code NF_IP_PRI_MANGLE + 10}, after conntrack's defragmentation and lookup and
+     * after the mangle chains that set firewall marks, before destination NAT and the filter.
+     */
+    static final int PRIORITY_DIRECT = -140;
 
     private static final int NFT_REG_VERDICT = 0;
     private static final int NFT_REG_1 = 1;
     private static final int NFT_REG_2 = 2;
+    private static final int NFT_REG_3 = 3;
     /** {@code NFT_REG32_00} is 8; the 32-bit registers overlay the 16-byte ones. */
     private static final int NFT_REG32_00 = 8;
     private static final int NFT_PAYLOAD_NETWORK_HEADER = 1;
@@ -159,6 +168,10 @@ final class NfTablesCodec {
 
     static final String SERVICES = "services";
     static final String FWMARKS = "fwmarks";
+    /** The DR dispatch maps and the base chain that looks them up. */
+    static final String DIRECT_SERVICES = "dr_services";
+    static final String DIRECT_FWMARKS = "dr_fwmarks";
+    static final String DIRECT_CHAIN = "dr_prerouting";
 
     private final Map<String, Integer> setIds = new HashMap<>();
     private final Map<DispatchMap, List<ServicePlan>> pendingDispatch = new LinkedHashMap<>();
@@ -214,6 +227,21 @@ final class NfTablesCodec {
     private void encode(NftOp op) {
         switch (op) {
             case NftOp.AddTable t -> addTable(t.family(), t.table());
+            case NftOp.AddDirectDispatch d -> addDirectDispatch(d.family(), d.table());
+            case NftOp.RemoveDirectDispatch d -> {
+                flush(d.family(), d.table(), DIRECT_CHAIN);
+                begin(NFT_MSG_DELCHAIN, 0, d.family()).string(NFTA_CHAIN_TABLE, d.table())
+                        .string(NFTA_CHAIN_NAME, DIRECT_CHAIN);
+                end("delete chain " + d.table() + " " + DIRECT_CHAIN);
+                for (String set : List.of(DIRECT_SERVICES, DIRECT_FWMARKS)) {
+                    begin(NFT_MSG_DELSET, 0, d.family()).string(NFTA_SET_TABLE, d.table()).string(NFTA_SET_NAME, set);
+                    end("delete map " + d.table() + " " + set);
+                }
+            }
+            case NftOp.RemoveTable t -> {
+                begin(NFT_MSG_DELTABLE, 0, t.family()).string(NFTA_TABLE_NAME, t.table());
+                end("delete table " + t.table());
+            }
             case NftOp.AddService a -> addService(a.plan());
             case NftOp.RemoveService r -> removeService(r);
             case NftOp.ReplaceRule r -> {
@@ -231,38 +259,62 @@ final class NfTablesCodec {
     private void addTable(AddressFamily f, String table) {
         begin(NFT_MSG_NEWTABLE, Netlink.NLM_F_CREATE, f).string(NFTA_TABLE_NAME, table).be32(NFTA_TABLE_FLAGS, 0);
         end("add table " + table);
+        dispatchMaps(f, table, SERVICES, FWMARKS);
+        for (String hook : List.of("prerouting", "output")) {
+            baseChain(f, table, hook, "nat", hook.equals("prerouting") ? NF_INET_PRE_ROUTING : NF_INET_LOCAL_OUT,
+                    PRIORITY_DSTNAT);
+            dispatchRules(f, table, hook, SERVICES, FWMARKS);
+        }
+    }
+
+    /**
+     * The DR dispatch: its maps, and a filter chain on {@code prerouting} at {@link #PRIORITY_DIRECT}
+     * that looks them up for every packet (a DR service's rule must see each one, where a NAT chain
+     * sees only a connection's first).
+     */
+    private void addDirectDispatch(AddressFamily f, String table) {
+        dispatchMaps(f, table, DIRECT_SERVICES, DIRECT_FWMARKS);
+        baseChain(f, table, DIRECT_CHAIN, "filter", NF_INET_PRE_ROUTING, PRIORITY_DIRECT);
+        dispatchRules(f, table, DIRECT_CHAIN, DIRECT_SERVICES, DIRECT_FWMARKS);
+    }
+
+    /** A pair of dispatch maps: address . protocol . port to verdict, and mark to verdict. */
+    private void dispatchMaps(AddressFamily f, String table, String services, String fwmarks) {
         boolean v4 = f == AddressFamily.INET;
         int addr = v4 ? TYPE_IPADDR : TYPE_IP6ADDR;
-        Udata services = new Udata().u32(UDATA_SET_KEYBYTEORDER, 0).u32(UDATA_SET_DATABYTEORDER, 0)
+        Udata byAddress = new Udata().u32(UDATA_SET_KEYBYTEORDER, 0).u32(UDATA_SET_DATABYTEORDER, 0)
                 .begin(UDATA_SET_KEY_TYPEOF).u32(UDATA_TYPEOF_EXPR, EXPR_CONCAT).begin(UDATA_TYPEOF_DATA).end().end()
                 .u32(UDATA_SET_DATA_INTERVAL, 0);
-        addSet(f, table, SERVICES, NFT_SET_MAP, concatType(addr, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
-                (v4 ? 4 : 16) + 8, NFT_DATA_VERDICT, 0, services.bytes(), false);
-        Udata fwmarks = new Udata().u32(UDATA_SET_KEYBYTEORDER, BYTEORDER_HOST).u32(UDATA_SET_DATABYTEORDER, 0)
+        addSet(f, table, services, NFT_SET_MAP, concatType(addr, TYPE_INET_PROTOCOL, TYPE_INET_SERVICE),
+                (v4 ? 4 : 16) + 8, NFT_DATA_VERDICT, 0, byAddress.bytes(), false);
+        Udata byMark = new Udata().u32(UDATA_SET_KEYBYTEORDER, BYTEORDER_HOST).u32(UDATA_SET_DATABYTEORDER, 0)
                 .u32(UDATA_SET_DATA_INTERVAL, 0);
-        addSet(f, table, FWMARKS, NFT_SET_MAP, TYPE_MARK, 4, NFT_DATA_VERDICT, 0, fwmarks.bytes(), false);
-        for (String hook : List.of("prerouting", "output")) {
-            begin(NFT_MSG_NEWCHAIN, Netlink.NLM_F_CREATE, f).string(NFTA_CHAIN_TABLE, table).string(NFTA_CHAIN_NAME, hook)
-                    .string(NFTA_CHAIN_TYPE, "nat").be32(NFTA_CHAIN_POLICY, NF_ACCEPT)
-                    .nest(NFTA_CHAIN_HOOK)
-                    .be32(NFTA_HOOK_HOOKNUM, hook.equals("prerouting") ? NF_INET_PRE_ROUTING : NF_INET_LOCAL_OUT)
-                    .be32(NFTA_HOOK_PRIORITY, PRIORITY_DSTNAT).endNest();
-            end("add chain " + table + " " + hook);
-            // ip daddr . meta l4proto . th dport vmap @services: a concatenation fills registers
-            // from NFT_REG_1 on, each member rounded up to 4 bytes.
-            ruleStart(f, table, hook);
-            payload(NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24, v4 ? 4 : 16);
-            meta(NFT_META_L4PROTO, v4 ? NFT_REG32_00 + 1 : NFT_REG_2);
-            payload(v4 ? NFT_REG32_00 + 2 : NFT_REG32_00 + 5, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-            lookup(f, table, SERVICES, NFT_REG_1, NFT_REG_VERDICT);
-            w.endNest();
-            end("add rule " + table + " " + hook + " (services)");
-            ruleStart(f, table, hook);
-            meta(NFT_META_MARK, NFT_REG_1);
-            lookup(f, table, FWMARKS, NFT_REG_1, NFT_REG_VERDICT);
-            w.endNest();
-            end("add rule " + table + " " + hook + " (fwmarks)");
-        }
+        addSet(f, table, fwmarks, NFT_SET_MAP, TYPE_MARK, 4, NFT_DATA_VERDICT, 0, byMark.bytes(), false);
+    }
+
+    private void baseChain(AddressFamily f, String table, String chain, String type, int hook, int priority) {
+        begin(NFT_MSG_NEWCHAIN, Netlink.NLM_F_CREATE, f).string(NFTA_CHAIN_TABLE, table).string(NFTA_CHAIN_NAME, chain)
+                .string(NFTA_CHAIN_TYPE, type).be32(NFTA_CHAIN_POLICY, NF_ACCEPT)
+                .nest(NFTA_CHAIN_HOOK).be32(NFTA_HOOK_HOOKNUM, hook).be32(NFTA_HOOK_PRIORITY, priority).endNest();
+        end("add chain " + table + " " + chain);
+    }
+
+    /** A base chain's two rules: {@code <family> daddr . meta l4proto . th dport vmap @services}, {@code meta mark vmap @fwmarks}. */
+    private void dispatchRules(AddressFamily f, String table, String chain, String services, String fwmarks) {
+        boolean v4 = f == AddressFamily.INET;
+        // A concatenation fills registers from NFT_REG_1 on, each member rounded up to 4 bytes.
+        ruleStart(f, table, chain);
+        payload(NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24, v4 ? 4 : 16);
+        meta(NFT_META_L4PROTO, v4 ? NFT_REG32_00 + 1 : NFT_REG_2);
+        payload(v4 ? NFT_REG32_00 + 2 : NFT_REG32_00 + 5, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+        lookup(f, table, services, NFT_REG_1, NFT_REG_VERDICT);
+        w.endNest();
+        end("add rule " + table + " " + chain + " (" + services + ")");
+        ruleStart(f, table, chain);
+        meta(NFT_META_MARK, NFT_REG_1);
+        lookup(f, table, fwmarks, NFT_REG_1, NFT_REG_VERDICT);
+        w.endNest();
+        end("add rule " + table + " " + chain + " (" + fwmarks + ")");
     }
 
     // ---- services -----------------------------------------------------------------------------
@@ -299,21 +351,29 @@ final class NfTablesCodec {
                 .string(NFTA_CHAIN_NAME, p.name());
         end("add chain " + p.table() + " " + p.name());
         boolean v4 = p.family() == AddressFamily.INET;
-        boolean port = !p.fwmark();
+        boolean port = p.mapsPort();
         int addr = v4 ? TYPE_IPADDR : TYPE_IP6ADDR;
         int addrLen = v4 ? 4 : 16;
         addSet(p.family(), p.table(), p.name(), NFT_SET_MAP | NFT_SET_INTERVAL, TYPE_INTEGER, 4,
                 port ? (addr << TYPE_BITS) | TYPE_INET_SERVICE : addr, port ? addrLen + 4 : addrLen,
-                serviceMapUdata(p.family(), p.protocol()), true);
+                serviceMapUdata(p.family(), port ? p.protocol() : null), true);
         addSlots(p, p.slots());
         addRule(p);
         // The dispatch element goes last, with those of the other new services of its table.
-        pendingDispatch.computeIfAbsent(new DispatchMap(p.family(), p.table(), p.fwmark() ? FWMARKS : SERVICES),
+        pendingDispatch.computeIfAbsent(new DispatchMap(p.family(), p.table(), dispatchMapOf(p.key(), p.dr())),
                 x -> new ArrayList<>()).add(p);
     }
 
-    /** A table's dispatch map: {@link #SERVICES} or {@link #FWMARKS}. */
+    /** A table's dispatch map: {@link #SERVICES}, {@link #FWMARKS} or their DR twins. */
     private record DispatchMap(AddressFamily family, String table, String set) {
+    }
+
+    /** The dispatch map of service {@code key}, NAT or DR ({@code direct}). */
+    static String dispatchMapOf(ServiceKey key, boolean direct) {
+        if (direct) {
+            return key.isFwmark() ? DIRECT_FWMARKS : DIRECT_SERVICES;
+        }
+        return key.isFwmark() ? FWMARKS : SERVICES;
     }
 
     private void flushDispatch() {
@@ -345,13 +405,15 @@ final class NfTablesCodec {
 
     private void removeService(NftOp.RemoveService r) {
         String name = ServicePlan.nameOf(r.key());
-        if (r.dispatch()) {
-            String set = r.key().isFwmark() ? FWMARKS : SERVICES;
-            elementsStart(NFT_MSG_DELSETELEM, 0, r.family(), r.table(), set);
-            w.nest(NFTA_LIST_ELEM);
-            key(NFTA_SET_ELEM_KEY, dispatchKey(r.key()));
-            w.endNest().endNest();
-            end("delete element " + r.table() + " " + set + " (jump to " + name + ")");
+        for (boolean direct : new boolean[] {false, true}) {
+            if (direct ? r.directDispatch() : r.dispatch()) {
+                String set = dispatchMapOf(r.key(), direct);
+                elementsStart(NFT_MSG_DELSETELEM, 0, r.family(), r.table(), set);
+                w.nest(NFTA_LIST_ELEM);
+                key(NFTA_SET_ELEM_KEY, dispatchKey(r.key()));
+                w.endNest().endNest();
+                end("delete element " + r.table() + " " + set + " (jump to " + name + ")");
+            }
         }
         if (r.chain()) {
             // Deleting a chain deletes its rules; its map is free once the rule that looks it up is gone.
@@ -371,22 +433,23 @@ final class NfTablesCodec {
     }
 
     /**
-     * The service's rule: [{@code meta l4proto P}] then a slot, drawn by {@code numgen inc mod N}
-     * (rr, wrr) or {@code jhash <family> saddr mod N seed 0x0} (sh), turned to network order (the map
-     * holds intervals, which the kernel compares as big-endian bytes), looked up in the service's
-     * map into the address (and port) registers, and DNAT to them. No destination takes traffic:
-     * {@code continue}, a rule that only holds the comment.
+     * The service's rule. A slot is drawn by {@code numgen inc mod N} (rr, wrr) or {@code jhash
+     * <family> saddr [. th sport] mod N seed 0x0} (sh, with the source port under {@code sh-port}),
+     * turned to network order (the map holds intervals, which the kernel compares as big-endian
+     * bytes) and looked up in the service's map. NAT: after {@code meta l4proto P} (for an address
+     * service), DNAT to the address (and port) the lookup yields. DR: {@code dup to} the address
+     * (nf_dup routes the copy with it as the next hop, so the frame goes to that real server's MAC
+     * with the IP header unchanged), then {@code drop} the original, which this host would deliver
+     * to itself since it holds the virtual address. No destination takes traffic: {@code continue},
+     * a rule that only holds the comment.
      */
     private void addRule(ServicePlan p) {
         boolean v4 = p.family() == AddressFamily.INET;
         ruleStart(p.family(), p.table(), p.name());
         if (p.modulus() == 0) {
-            expr("immediate");
-            w.be32(1, NFT_REG_VERDICT).nest(2).nest(NFTA_DATA_VERDICT).be32(NFTA_VERDICT_CODE, NFT_CONTINUE)
-                    .endNest().endNest();
-            endExpr();
+            immediate(NFT_CONTINUE);
         } else {
-            if (!p.fwmark()) {
+            if (p.mapsPort()) {
                 meta(NFT_META_L4PROTO, NFT_REG_1);
                 expr("cmp");
                 w.be32(1, NFT_REG_1).be32(2, NFT_CMP_EQ).nest(3).header(NFTA_DATA_VALUE, 1)
@@ -394,10 +457,15 @@ final class NfTablesCodec {
                 endExpr();
             }
             if (p.scheduler().equals("sh")) {
-                payload(NFT_REG_2, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, v4 ? 4 : 16);
+                // The hashed fields go to NFT_REG_2 on; the port follows the address, padded to 4 bytes.
+                int addrLen = v4 ? 4 : 16;
+                payload(NFT_REG_2, NFT_PAYLOAD_NETWORK_HEADER, v4 ? 12 : 8, addrLen);
+                if (p.hashPort()) {
+                    payload(v4 ? NFT_REG32_00 + 5 : NFT_REG_3, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2);
+                }
                 expr("hash");
-                w.be32(1, NFT_REG_2).be32(2, NFT_REG_1).be32(3, v4 ? 4 : 16).be32(4, p.modulus()).be32(5, 0)
-                        .be32(6, 0).be32(7, NFT_HASH_JENKINS);
+                w.be32(1, NFT_REG_2).be32(2, NFT_REG_1).be32(3, addrLen + (p.hashPort() ? 4 : 0)).be32(4, p.modulus())
+                        .be32(5, 0).be32(6, 0).be32(7, NFT_HASH_JENKINS);
                 endExpr();
             } else {
                 expr("numgen");
@@ -408,17 +476,31 @@ final class NfTablesCodec {
             w.be32(1, NFT_REG_1).be32(2, NFT_REG_1).be32(3, NFT_BYTEORDER_HTON).be32(4, 4).be32(5, 4);
             endExpr();
             lookup(p.family(), p.table(), p.name(), NFT_REG_1, NFT_REG_1);
-            expr("nat");
-            w.be32(1, NFT_NAT_DNAT).be32(2, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6).be32(3, NFT_REG_1);
-            if (!p.fwmark()) {
-                // The port follows the address in the registers: after 4 bytes (IPv4) or 16 (IPv6).
-                w.be32(5, v4 ? NFT_REG32_00 + 1 : NFT_REG_2);
+            if (p.dr()) {
+                expr("dup");
+                w.be32(NFTA_DUP_SREG_ADDR, NFT_REG_1);
+                endExpr();
+                immediate(NF_DROP);
+            } else {
+                expr("nat");
+                w.be32(1, NFT_NAT_DNAT).be32(2, v4 ? NFPROTO_IPV4 : NFPROTO_IPV6).be32(3, NFT_REG_1);
+                if (!p.fwmark()) {
+                    // The port follows the address in the registers: after 4 bytes (IPv4) or 16 (IPv6).
+                    w.be32(5, v4 ? NFT_REG32_00 + 1 : NFT_REG_2);
+                }
+                endExpr();
             }
-            endExpr();
         }
         w.endNest();
         comment(NFTA_RULE_USERDATA, p.comment());
         end("add rule " + p.table() + " " + p.name());
+    }
+
+    /** A verdict: {@code immediate} into the verdict register. */
+    private void immediate(int verdict) {
+        expr("immediate");
+        w.be32(1, NFT_REG_VERDICT).nest(2).nest(NFTA_DATA_VERDICT).be32(NFTA_VERDICT_CODE, verdict).endNest().endNest();
+        endExpr();
     }
 
     private void addSlots(ServicePlan p, List<ServicePlan.Slot> slots) {
@@ -478,11 +560,11 @@ final class NfTablesCodec {
         w.nest(type).be32(NFTA_DATA_VALUE, slot).endNest();
     }
 
-    /** An element's data: the address, then for an address service the port, padded to 4 bytes. */
+    /** An element's data: the address, then for NAT to an address service the port, padded to 4 bytes. */
     private void slotData(ServicePlan p, ServicePlan.Slot s) {
         byte[] a = s.address().getAddress();
         w.nest(NFTA_SET_ELEM_DATA);
-        if (p.fwmark()) {
+        if (!p.mapsPort()) {
             w.bytes(NFTA_DATA_VALUE, a);
         } else {
             w.header(NFTA_DATA_VALUE, a.length + 4);

@@ -11,8 +11,23 @@ import dev.vigil.kernel.forward.ServiceKey;
  * {@code nft -f} script ({@link NftScript}) that makes the same rules.
  */
 sealed interface NftOp {
-    /** A table with its two dispatch maps and the base chains that look them up. */
+    /** A table with its two NAT dispatch maps and the NAT base chains that look them up. */
     record AddTable(AddressFamily family, String table) implements NftOp {
+    }
+
+    /**
+     * A table's DR dispatch: its two maps and the filter base chain on {@code prerouting} that looks
+     * them up, made when the table's first DR service comes.
+     */
+    record AddDirectDispatch(AddressFamily family, String table) implements NftOp {
+    }
+
+    /** Removes a table's DR dispatch: its base chain with the chain's rules, and its two maps. */
+    record RemoveDirectDispatch(AddressFamily family, String table) implements NftOp {
+    }
+
+    /** Deletes a whole table with everything in it (the single table of an earlier layout). */
+    record RemoveTable(AddressFamily family, String table) implements NftOp {
     }
 
     /** A service: its chain, its map and elements, its rule, and its dispatch element. */
@@ -20,14 +35,15 @@ sealed interface NftOp {
     }
 
     /**
-     * Removes what exists of a service (a service found damaged may lack some pieces): the dispatch
-     * element, the chain with its rule, the map.
+     * Removes what exists of a service (a service found damaged may lack some pieces): its element
+     * in the NAT dispatch map ({@code dispatch}) or the DR one ({@code directDispatch}), the chain
+     * with its rule, the map.
      */
-    record RemoveService(AddressFamily family, String table, ServiceKey key, boolean dispatch, boolean chain,
-                         boolean map) implements NftOp {
-        /** A whole service. */
-        static RemoveService whole(AddressFamily family, String table, ServiceKey key) {
-            return new RemoveService(family, table, key, true, true, true);
+    record RemoveService(AddressFamily family, String table, ServiceKey key, boolean dispatch,
+                         boolean directDispatch, boolean chain, boolean map) implements NftOp {
+        /** A whole service, NAT or DR ({@code direct}). */
+        static RemoveService whole(AddressFamily family, String table, ServiceKey key, boolean direct) {
+            return new RemoveService(family, table, key, !direct, direct, true, true);
         }
     }
 

@@ -29,14 +29,35 @@ public final class NftScript {
         for (NftOp op : ops) {
             switch (op) {
                 case NftOp.AddTable t -> table(b, t.family(), t.table());
+                case NftOp.AddDirectDispatch d -> {
+                    String at = family(d.family()) + " " + d.table();
+                    dispatchMaps(b, d.family(), at, NfTablesCodec.DIRECT_SERVICES, NfTablesCodec.DIRECT_FWMARKS);
+                    b.append("add chain ").append(at).append(' ').append(NfTablesCodec.DIRECT_CHAIN)
+                            .append(" { type filter hook prerouting priority ").append(NfTablesCodec.PRIORITY_DIRECT)
+                            .append("; policy accept; }\n");
+                    dispatchRules(b, d.family(), at, NfTablesCodec.DIRECT_CHAIN, NfTablesCodec.DIRECT_SERVICES,
+                            NfTablesCodec.DIRECT_FWMARKS);
+                }
+                case NftOp.RemoveDirectDispatch d -> {
+                    String at = family(d.family()) + " " + d.table();
+                    b.append("flush chain ").append(at).append(' ').append(NfTablesCodec.DIRECT_CHAIN).append('\n');
+                    b.append("delete chain ").append(at).append(' ').append(NfTablesCodec.DIRECT_CHAIN).append('\n');
+                    b.append("delete map ").append(at).append(' ').append(NfTablesCodec.DIRECT_SERVICES).append('\n');
+                    b.append("delete map ").append(at).append(' ').append(NfTablesCodec.DIRECT_FWMARKS).append('\n');
+                }
+                case NftOp.RemoveTable t -> b.append("delete table ").append(family(t.family())).append(' ')
+                        .append(t.table()).append('\n');
                 case NftOp.AddService a -> service(b, a.plan());
                 case NftOp.RemoveService r -> {
                     String at = family(r.family()) + " " + r.table();
                     String name = ServicePlan.nameOf(r.key());
-                    if (r.dispatch()) {
-                        b.append("delete element ").append(at).append(r.key().isFwmark()
-                                ? " " + NfTablesCodec.FWMARKS + " { " + r.key().fwmark() + " }\n"
-                                : " " + NfTablesCodec.SERVICES + " { " + dispatchKey(r.key()) + " }\n");
+                    for (boolean direct : new boolean[] {false, true}) {
+                        if (direct ? r.directDispatch() : r.dispatch()) {
+                            b.append("delete element ").append(at).append(' ')
+                                    .append(NfTablesCodec.dispatchMapOf(r.key(), direct)).append(" { ")
+                                    .append(r.key().isFwmark() ? String.valueOf(r.key().fwmark()) : dispatchKey(r.key()))
+                                    .append(" }\n");
+                        }
                     }
                     if (r.chain()) {
                         b.append("flush chain ").append(at).append(' ').append(name).append('\n');
@@ -60,19 +81,27 @@ public final class NftScript {
 
     private static void table(StringBuilder b, AddressFamily f, String table) {
         String at = family(f) + " " + table;
-        String addr = f == AddressFamily.INET ? "ipv4_addr" : "ipv6_addr";
         b.append("add table ").append(at).append('\n');
-        b.append("add map ").append(at).append(' ').append(NfTablesCodec.SERVICES).append(" { type ").append(addr)
-                .append(" . inet_proto . inet_service : verdict; }\n");
-        b.append("add map ").append(at).append(' ').append(NfTablesCodec.FWMARKS).append(" { type mark : verdict; }\n");
+        dispatchMaps(b, f, at, NfTablesCodec.SERVICES, NfTablesCodec.FWMARKS);
         for (String hook : List.of("prerouting", "output")) {
             b.append("add chain ").append(at).append(' ').append(hook).append(" { type nat hook ").append(hook)
                     .append(" priority -100; policy accept; }\n");
-            b.append("add rule ").append(at).append(' ').append(hook).append(' ').append(family(f))
-                    .append(" daddr . meta l4proto . th dport vmap @").append(NfTablesCodec.SERVICES).append('\n');
-            b.append("add rule ").append(at).append(' ').append(hook).append(" meta mark vmap @")
-                    .append(NfTablesCodec.FWMARKS).append('\n');
+            dispatchRules(b, f, at, hook, NfTablesCodec.SERVICES, NfTablesCodec.FWMARKS);
         }
+    }
+
+    private static void dispatchMaps(StringBuilder b, AddressFamily f, String at, String services, String fwmarks) {
+        String addr = f == AddressFamily.INET ? "ipv4_addr" : "ipv6_addr";
+        b.append("add map ").append(at).append(' ').append(services).append(" { type ").append(addr)
+                .append(" . inet_proto . inet_service : verdict; }\n");
+        b.append("add map ").append(at).append(' ').append(fwmarks).append(" { type mark : verdict; }\n");
+    }
+
+    private static void dispatchRules(StringBuilder b, AddressFamily f, String at, String chain, String services,
+                                      String fwmarks) {
+        b.append("add rule ").append(at).append(' ').append(chain).append(' ').append(family(f))
+                .append(" daddr . meta l4proto . th dport vmap @").append(services).append('\n');
+        b.append("add rule ").append(at).append(' ').append(chain).append(" meta mark vmap @").append(fwmarks).append('\n');
     }
 
     private static void service(StringBuilder b, ServicePlan p) {
@@ -80,19 +109,15 @@ public final class NftScript {
         b.append("add chain ").append(at).append(' ').append(p.name()).append('\n');
         b.append("add map ").append(at).append(' ').append(p.name()).append(" { typeof numgen inc mod 2 : ")
                 .append(family(p.family())).append(" daddr");
-        if (!p.fwmark()) {
+        if (p.mapsPort()) {
             b.append(" . ").append(proto(p)).append(" dport");
         }
         b.append("; flags interval; counter; }\n");
         elements(b, "add", p, p.slots());
         rule(b, p);
-        if (p.fwmark()) {
-            b.append("add element ").append(at).append(' ').append(NfTablesCodec.FWMARKS).append(" { ")
-                    .append(p.key().fwmark()).append(" : jump ").append(p.name()).append(" }\n");
-        } else {
-            b.append("add element ").append(at).append(' ').append(NfTablesCodec.SERVICES).append(" { ")
-                    .append(dispatchKey(p.key())).append(" : jump ").append(p.name()).append(" }\n");
-        }
+        b.append("add element ").append(at).append(' ').append(NfTablesCodec.dispatchMapOf(p.key(), p.dr()))
+                .append(" { ").append(p.fwmark() ? String.valueOf(p.key().fwmark()) : dispatchKey(p.key()))
+                .append(" : jump ").append(p.name()).append(" }\n");
     }
 
     private static void rule(StringBuilder b, ServicePlan p) {
@@ -100,16 +125,20 @@ public final class NftScript {
         if (p.modulus() == 0) {
             b.append(" continue");
         } else {
-            if (!p.fwmark()) {
+            if (p.mapsPort()) {
                 b.append(" meta l4proto ").append(proto(p));
             }
-            b.append(" dnat ").append(family(p.family())).append(" to ");
+            b.append(p.dr() ? " dup to " : " dnat " + family(p.family()) + " to ");
             if (p.scheduler().equals("sh")) {
-                b.append("jhash ").append(family(p.family())).append(" saddr mod ").append(p.modulus()).append(" seed 0x0");
+                b.append("jhash ").append(family(p.family())).append(" saddr").append(p.hashPort() ? " . th sport" : "")
+                        .append(" mod ").append(p.modulus()).append(" seed 0x0");
             } else {
                 b.append("numgen inc mod ").append(p.modulus());
             }
             b.append(" map @").append(p.name());
+            if (p.dr()) {
+                b.append(" drop");
+            }
         }
         b.append(" comment \"").append(p.comment()).append("\"\n");
     }
@@ -132,7 +161,7 @@ public final class NftScript {
                 b.append(" counter packets ").append(s.packets()).append(" bytes ").append(s.bytes());
             }
             b.append(" comment \"").append(s.comment()).append("\" : ").append(s.address().getHostAddress());
-            if (!p.fwmark()) {
+            if (p.mapsPort()) {
                 b.append(" . ").append(s.port());
             }
         }

@@ -5,6 +5,7 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,21 +35,45 @@ import dev.vigil.kernel.linux.Netlink;
 import dev.vigil.kernel.linux.NetlinkSocket;
 
 /**
- * A {@link Forwarder} for kernels without IPVS: NAT load balancing with nftables. Rules are written
- * as nf_tables netlink transactions ({@link NfTablesCodec}) and read back through libnftables'
- * JSON listing.
+ * A {@link Forwarder} for kernels without IPVS: NAT and direct-routing (DR) load balancing with
+ * nftables. Rules are written as nf_tables netlink transactions ({@link NfTablesCodec}) and read
+ * back through libnftables' JSON listing.
  *
  * <p><b>Layout.</b> Everything lives in tables Vigil owns, {@code ip vigil_0} .. {@code ip vigil_f}
  * and the same in {@code ip6}; a service goes to one of them by a hash of its name, and nothing
- * outside them is read or written. Each table has two dispatch maps, {@code services}
+ * outside them is read or written. Each table has two NAT dispatch maps, {@code services}
  * (address . protocol . port) and {@code fwmarks} (mark), looked up by NAT base chains on
  * {@code prerouting} and {@code output} (priority dstnat), which jump to the service's chain. That
  * chain's one rule draws a slot, {@code numgen inc mod N} for {@code rr} (one slot per destination
  * with weight above 0) and {@code wrr} (as many consecutive slots as the weight), or
- * {@code jhash} of the source address for {@code sh} (weighted the same way), and DNATs to what the
- * service's map holds for that slot; each map element counts the connections it scheduled.
- * Conntrack keeps established connections on their destination whatever the rules become.
- * {@link NftScript} writes the same rules as an {@code nft -f} script.
+ * {@code jhash} of the source address for {@code sh} (weighted the same way; of the source address
+ * and port with the {@code sh-port} flag), and DNATs to what the service's map holds for that slot;
+ * each map element counts the connections it scheduled. Conntrack keeps established connections on
+ * their destination whatever the rules become. {@link NftScript} writes the same rules as an
+ * {@code nft -f} script.
+ *
+ * <p><b>DR.</b> A service whose real servers are DR is dispatched from the twin maps
+ * {@code dr_services} and {@code dr_fwmarks}, looked up by a filter chain {@code dr_prerouting} on
+ * {@code prerouting} at priority mangle + 10 (after conntrack's defragmentation and the mangle
+ * chains that set firewall marks). A table has that chain only while it holds a DR service, since
+ * the chain looks up every packet that enters the host. The service's rule draws a slot as above,
+ * does {@code dup to} the address its map holds, then {@code drop}s: nf_dup routes the copy with
+ * the real server as next hop, so the frame goes to that server's MAC with the IP header unchanged
+ * (destination still the virtual address, as LVS-DR sends it), and the original, which this host
+ * would deliver to itself since it holds the virtual address, is dropped. (A netdev ingress chain
+ * with {@code fwd ... device} would do the same, but it needs the device, which the desired state
+ * does not name.) The copy is untracked and the original never gets past conntrack's unconfirmed
+ * stage, so DR leaves no conntrack entries. The real servers hold the virtual address on a loopback
+ * and do not answer ARP or neighbour solicitations for it; they answer the clients directly.
+ *
+ * <p>The chain sees every packet from the client and none of the replies, and nftables keeps no
+ * state for it, so a connection stays on one real server only if every one of its packets draws
+ * the same slot: DR takes {@code sh} alone. Any change to a DR service's slots (a destination
+ * added, removed, or weighted differently) moves the clients whose hash now lands elsewhere, and
+ * their open connections break, where IPVS keeps them in its connection table; a destination at
+ * weight 0 gets no packets at all, not even those of its open connections. Packets the director
+ * sends itself to a DR service are delivered locally, not forwarded. DR never changes the port: a
+ * DR destination's port is only part of its identity.
  *
  * <p>Why this shape: a change must cost in proportion to itself, not to the table. The kernel
  * re-validates a whole table (every chain a base chain reaches) when a transaction adds a rule or
@@ -62,17 +87,32 @@ import dev.vigil.kernel.linux.NetlinkSocket;
  * {@code current()} and {@link #stats()}; in between it takes them to be what it last applied. One
  * {@code apply} is one transaction: it all happens or none of it. Only services that differ are
  * touched, and within them only the elements that differ; an element re-written because its slots
- * moved keeps its counter.
+ * moved keeps its counter. A service that changes between NAT and DR is made anew.
  *
- * <p>What nftables cannot do the way IPVS does is refused before any change: schedulers other than
- * {@code rr}, {@code wrr} and {@code sh}; persistence; service flags; connection thresholds; DR and
- * TUN forwarding; and a destination port on a fwmark service. Replies must pass back through this
- * host (it is the real servers' gateway), as with IPVS NAT. A NAT rule sees only the first packet of
- * each connection, so {@link #stats()} reports connections and leaves packets and bytes at 0.
+ * <p><b>The earlier layout.</b> Vigil once kept everything in one table per family,
+ * {@code ip vigil} and {@code ip6 vigil} ({@link #LEGACY_TABLE}), with a chain per destination. A
+ * table of that name holding a rule with Vigil's service or destination comment is taken for it:
+ * its services are not read as state, and the first {@code apply} deletes the table in the
+ * transaction that makes the desired state in the current layout (even when that transaction has
+ * no other change), so new connections meet the new rules at once and established ones keep their
+ * conntrack NAT bindings. A table of that name without the comments is not Vigil's and is left
+ * alone.
+ *
+ * <p>What nftables cannot do the way IPVS does is refused before any change ({@link #limitation}):
+ * schedulers other than {@code rr}, {@code wrr} and {@code sh}; persistence; service flags other
+ * than {@code sh-port}; connection thresholds; TUN forwarding; NAT and DR in one service; DR with
+ * a scheduler other than {@code sh}; and a NAT destination port on a fwmark service. NAT replies
+ * must pass back through this host (it is the real servers' gateway), as with IPVS NAT.
+ * {@link #stats()} counts what each rule sees: a NAT rule sees only the first packet of each
+ * connection, so a NAT destination reports connections and leaves packets and bytes at 0; a DR rule
+ * sees every packet from the client and none of the replies, so a DR destination reports the
+ * packets and bytes sent to it and leaves connections at 0.
  */
 public final class NftablesForwarder implements Forwarder {
     /** The schedulers this backend implements. */
     public static final Set<String> SCHEDULERS = Set.of("rr", "wrr", "sh");
+    /** The name of the single table per family of the earlier layout. */
+    static final String LEGACY_TABLE = "vigil";
 
     private static final int EOPNOTSUPP = 95;
     private static final int NETLINK_NETFILTER = 12;
@@ -105,7 +145,7 @@ public final class NftablesForwarder implements Forwarder {
         checkOpen();
         Model m = model != null ? model : read().model();
         List<ForwardingOp> ops = ForwardingDiff.between(m.state, desired);
-        if (ops.isEmpty()) {
+        if (ops.isEmpty() && m.legacy.isEmpty()) {
             model = m;
             return new ApplyReport(ops);
         }
@@ -140,7 +180,8 @@ public final class NftablesForwarder implements Forwarder {
                 batch.described()::get);
         if (!errors.isEmpty()) {
             KernelException first = errors.get(0);
-            throw new KernelException("nf_tables", first.errno(), "applying " + ops.size() + " operations: "
+            throw new KernelException("nf_tables", first.errno(), "applying " + ops.size() + " operations"
+                    + (m.legacy.isEmpty() ? "" : " and deleting the earlier layout's table " + LEGACY_TABLE) + ": "
                     + reason(first) + (errors.size() > 1 ? "; " + (errors.size() - 1) + " more messages refused" : "")
                     + "; nothing was changed");
         }
@@ -164,8 +205,11 @@ public final class NftablesForwarder implements Forwarder {
             SortedMap<DestinationKey, ForwarderStats.Counters> dests = new TreeMap<>();
             ForwarderStats.Counters total = ForwarderStats.Counters.ZERO;
             for (DestinationKey d : p.service().destinations().keySet()) {
-                long[] c = r.counters().getOrDefault(p.service().key(), Map.of()).get(d);
-                ForwarderStats.Counters counted = new ForwarderStats.Counters(c == null ? 0 : c[0], 0, 0);
+                long[] c = r.counters().getOrDefault(p.service().key(), Map.of()).getOrDefault(d, new long[2]);
+                // A NAT rule sees a connection's first packet; a DR rule every packet from the client.
+                ForwarderStats.Counters counted = p.plan().dr()
+                        ? new ForwarderStats.Counters(0, c[0], c[1])
+                        : new ForwarderStats.Counters(c[0], 0, 0);
                 dests.put(d, counted);
                 total = total.plus(counted);
             }
@@ -197,27 +241,57 @@ public final class NftablesForwarder implements Forwarder {
     // ---- what nftables can express
 
     private static void check(VirtualService vs) throws KernelException {
+        String limit = limitation(vs);
+        if (limit != null) {
+            throw unsupported(vs.key(), limit);
+        }
+    }
+
+    /**
+     * What of {@code vs} this forwarder cannot express, in the terms of keepalived's configuration,
+     * or {@code null} when it can express all of it. {@link #apply} refuses a state that holds such
+     * a service, before any change; the daemon leaves such a service out and says why.
+     */
+    public static String limitation(VirtualService vs) {
         Service s = vs.service();
         if (!SCHEDULERS.contains(s.scheduler())) {
-            throw unsupported(s.key(), "scheduler " + s.scheduler() + " (nftables does " + new TreeSet<>(SCHEDULERS) + ")");
+            return "lb_algo " + s.scheduler() + " (the nftables forwarder does " + new TreeSet<>(SCHEDULERS) + ")";
         }
         if (s.persistenceTimeout() != 0) {
-            throw unsupported(s.key(), "persistence");
+            return "persistence_timeout";
         }
-        if (!s.flags().isEmpty()) {
-            throw unsupported(s.key(), "flags " + s.flags());
+        Set<String> flags = new TreeSet<>(s.flags());
+        flags.remove(ServicePlan.SH_PORT);
+        if (!flags.isEmpty()) {
+            return "flags " + flags;
         }
+        boolean nat = false;
+        boolean direct = false;
         for (Destination d : vs.destinations().values()) {
-            if (d.method() != ForwardingMethod.NAT) {
-                throw unsupported(s.key(), d.method() + " forwarding to " + d.key());
+            switch (d.method()) {
+                case NAT -> nat = true;
+                case DR -> direct = true;
+                case TUN -> {
+                    return "TUN forwarding to " + d.key() + " (the nftables forwarder does NAT and DR)";
+                }
             }
             if (d.upperThreshold() != 0 || d.lowerThreshold() != 0) {
-                throw unsupported(s.key(), "connection thresholds on " + d.key());
+                return "uthreshold/lthreshold on " + d.key();
             }
-            if (s.key().isFwmark() && d.port() != 0) {
-                throw unsupported(s.key(), "a destination port on a fwmark service (" + d.key() + ")");
+            // NAT cannot map a port without knowing the protocol; DR never changes the port.
+            if (s.key().isFwmark() && d.port() != 0 && d.method() == ForwardingMethod.NAT) {
+                return "a real server port on a fwmark service (" + d.key() + ")";
             }
         }
+        if (nat && direct) {
+            return "NAT and DR real servers in one virtual server (the nftables forwarder forwards a service one way)";
+        }
+        if (direct && !s.scheduler().equals("sh")) {
+            return "lb_algo " + s.scheduler() + " with DR forwarding (the director sees only the client's packets of a"
+                    + " DR connection and nftables keeps no state for it, so only a hash of each packet can keep a"
+                    + " connection on one real server: use lb_algo sh)";
+        }
+        return null;
     }
 
     private static KernelException unsupported(ServiceKey key, String what) {
@@ -231,34 +305,52 @@ public final class NftablesForwarder implements Forwarder {
     }
 
     /** Pieces of a service that is not whole (found so, or left behind): removed before it is made again. */
-    private record Damaged(AddressFamily family, String table, ServiceKey key, boolean dispatch, boolean chain,
-                           boolean map) {
+    private record Damaged(AddressFamily family, String table, ServiceKey key, boolean dispatch,
+                           boolean directDispatch, boolean chain, boolean map) {
+    }
+
+    /** One of the forwarder's tables. */
+    private record Shard(AddressFamily family, String table) {
     }
 
     /**
      * The operations of one transaction and what the model becomes when it commits; {@code carry}
-     * names the services whose rewritten elements must take over their counters.
+     * names the services whose rewritten elements must take over their counters; {@code direct}
+     * says by how much each table's count of DR services changes.
      */
-    private record Plan(List<NftOp> ops, Map<AddressFamily, Set<String>> newTables, Map<ServiceKey, Placed> placed,
+    private record Plan(List<NftOp> ops, Map<AddressFamily, Set<String>> newTables, Map<Shard, Integer> direct,
+                        Set<Shard> newDirect, Set<Shard> goneDirect, Map<ServiceKey, Placed> placed,
                         Set<ServiceKey> removed, Set<ServiceKey> carry) {
     }
 
     /** What the tables hold, as read or as last applied. */
     private static final class Model {
         final Map<AddressFamily, Set<String>> tables = new EnumMap<>(AddressFamily.class);
+        /** The tables that have the DR dispatch, and how many DR services each holds. */
+        final Map<Shard, Integer> direct = new HashMap<>();
         final SortedMap<ServiceKey, Placed> services = new TreeMap<>();
         final List<Damaged> damaged = new ArrayList<>();
+        /** The families whose table of the earlier layout ({@link #LEGACY_TABLE}) is still there. */
+        final Set<AddressFamily> legacy = new TreeSet<>();
         DesiredState state = DesiredState.EMPTY;
 
         boolean hasTable(AddressFamily f, String table) {
             return tables.getOrDefault(f, Set.of()).contains(table);
         }
 
+        boolean hasDirect(Shard s) {
+            return direct.containsKey(s);
+        }
+
         void commit(Plan plan, DesiredState desired) {
             plan.newTables().forEach((f, names) -> tables.computeIfAbsent(f, x -> new TreeSet<>()).addAll(names));
+            plan.newDirect().forEach(s -> direct.put(s, 0));
+            plan.direct().forEach((s, delta) -> direct.computeIfPresent(s, (x, n) -> n + delta));
+            plan.goneDirect().forEach(direct::remove);
             plan.removed().forEach(services::remove);
             services.putAll(plan.placed());
             damaged.clear();
+            legacy.clear();
             state = desired;
         }
     }
@@ -266,11 +358,14 @@ public final class NftablesForwarder implements Forwarder {
     private static Plan plan(Model m, DesiredState desired, Set<ServiceKey> touched) {
         List<NftOp> ops = new ArrayList<>();
         Map<AddressFamily, Set<String>> newTables = new EnumMap<>(AddressFamily.class);
+        Set<Shard> newDirect = new HashSet<>();
+        Map<Shard, Integer> direct = new HashMap<>();
         Map<ServiceKey, Placed> placed = new HashMap<>();
         Set<ServiceKey> removed = new TreeSet<>();
         // Leftovers go first: a service made again must not meet its old pieces.
         for (Damaged d : m.damaged) {
-            ops.add(new NftOp.RemoveService(d.family(), d.table(), d.key(), d.dispatch(), d.chain(), d.map()));
+            ops.add(new NftOp.RemoveService(d.family(), d.table(), d.key(), d.dispatch(), d.directDispatch(), d.chain(),
+                    d.map()));
         }
         Set<ServiceKey> carry = new TreeSet<>();
         for (ServiceKey key : touched) {
@@ -283,14 +378,24 @@ public final class NftablesForwarder implements Forwarder {
                     ops.add(new NftOp.AddTable(f, table));
                 }
                 ServicePlan p = ServicePlan.of(wanted, table);
-                ops.add(new NftOp.AddService(p));
+                addService(ops, m, newDirect, direct, p);
                 placed.put(key, new Placed(p, wanted));
             } else if (wanted == null) {
-                ops.add(NftOp.RemoveService.whole(key.family(), old.plan().table(), key));
+                ops.add(NftOp.RemoveService.whole(key.family(), old.plan().table(), key, old.plan().dr()));
+                count(direct, old.plan(), -1);
                 removed.add(key);
             } else {
                 ServicePlan was = old.plan();
                 ServicePlan p = ServicePlan.of(wanted, was.table());
+                if (p.dr() != was.dr()) {
+                    // NAT and DR are dispatched from different maps, and their maps hold different data:
+                    // the service is made anew in the same transaction.
+                    ops.add(NftOp.RemoveService.whole(key.family(), was.table(), key, was.dr()));
+                    count(direct, was, -1);
+                    addService(ops, m, newDirect, direct, p);
+                    placed.put(key, new Placed(p, wanted));
+                    continue;
+                }
                 List<ServicePlan.Slot> gone = new ArrayList<>();
                 for (ServicePlan.Slot s : was.slots()) {
                     if (p.slots().stream().noneMatch(s::sameElement)) {
@@ -313,13 +418,45 @@ public final class NftablesForwarder implements Forwarder {
                     }
                 }
                 if (p.modulus() != was.modulus() || !p.scheduler().equals(was.scheduler())
-                        || !p.comment().equals(was.comment())) {
+                        || p.hashPort() != was.hashPort() || !p.comment().equals(was.comment())) {
                     ops.add(new NftOp.ReplaceRule(p));
                 }
                 placed.put(key, new Placed(p, wanted));
             }
         }
-        return new Plan(ops, newTables, placed, removed, carry);
+        // A table's DR dispatch goes with its last DR service: its chain looks up every packet that
+        // enters the host.
+        Set<Shard> goneDirect = new HashSet<>();
+        direct.forEach((shard, delta) -> {
+            if (delta < 0 && m.direct.getOrDefault(shard, 0) + delta == 0) {
+                ops.add(new NftOp.RemoveDirectDispatch(shard.family(), shard.table()));
+                goneDirect.add(shard);
+            }
+        });
+        // The earlier layout's table goes in the same transaction that makes its successors, so no
+        // packet finds neither; connections it set up keep their conntrack NAT bindings.
+        for (AddressFamily f : m.legacy) {
+            ops.add(new NftOp.RemoveTable(f, LEGACY_TABLE));
+        }
+        return new Plan(ops, newTables, direct, newDirect, goneDirect, placed, removed, carry);
+    }
+
+    /** Adds service {@code p}, and before it its table's DR dispatch when it is the table's first DR service. */
+    private static void addService(List<NftOp> ops, Model m, Set<Shard> newDirect, Map<Shard, Integer> direct,
+                                   ServicePlan p) {
+        Shard shard = new Shard(p.family(), p.table());
+        if (p.dr() && !m.hasDirect(shard) && newDirect.add(shard)) {
+            ops.add(new NftOp.AddDirectDispatch(p.family(), p.table()));
+        }
+        ops.add(new NftOp.AddService(p));
+        count(direct, p, 1);
+    }
+
+    /** Counts {@code delta} DR services into {@code p}'s table, if {@code p} is DR. */
+    private static void count(Map<Shard, Integer> direct, ServicePlan p, int delta) {
+        if (p.dr()) {
+            direct.merge(new Shard(p.family(), p.table()), delta, Integer::sum);
+        }
     }
 
     // ---- reading
@@ -335,15 +472,16 @@ public final class NftablesForwarder implements Forwarder {
         Map<String, Object> tables = Json.object(nft.run(Json.write(Map.of("nftables",
                 List.of(Map.of("list", Map.of("tables", Map.of())))))));
         for (Object item : Json.list(tables.get("nftables"))) {
-            if (Json.object(item).get("table") instanceof Map<?, ?> t && t.get("name") instanceof String name
-                    && ServicePlan.isOwnTable(name)) {
+            if (Json.object(item).get("table") instanceof Map<?, ?> t && t.get("name") instanceof String name) {
                 AddressFamily f = switch (String.valueOf(t.get("family"))) {
                     case "ip" -> AddressFamily.INET;
                     case "ip6" -> AddressFamily.INET6;
                     default -> null;
                 };
-                if (f != null) {
+                if (f != null && ServicePlan.isOwnTable(name)) {
                     readTable(r, f, name);
+                } else if (f != null && name.equals(LEGACY_TABLE) && isLegacy(f)) {
+                    r.model().legacy.add(f);
                 }
             }
         }
@@ -354,25 +492,47 @@ public final class NftablesForwarder implements Forwarder {
         return r;
     }
 
-    private void readTable(Reading r, AddressFamily f, String table) throws KernelException {
+    /** The objects of one table as libnftables lists them in JSON. */
+    private List<?> listTable(AddressFamily f, String table) throws KernelException {
         String family = f == AddressFamily.INET ? "ip" : "ip6";
         String out = nft.run(Json.write(Map.of("nftables",
                 List.of(Map.of("list", Map.of("table", Map.of("family", family, "name", table)))))));
+        return Json.list(Json.object(Json.parse(out)).get("nftables"));
+    }
+
+    /**
+     * Whether table {@link #LEGACY_TABLE} of family {@code f} is the earlier layout's: a rule in it
+     * carries a service or destination comment.
+     */
+    private boolean isLegacy(AddressFamily f) throws KernelException {
+        for (Object item : listTable(f, LEGACY_TABLE)) {
+            if (Json.object(item).get("rule") instanceof Map<?, ?> rule && rule.get("comment") instanceof String c
+                    && (c.startsWith(ServicePlan.SVC_TAG + " ") || c.startsWith(ServicePlan.DST_TAG + " "))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void readTable(Reading r, AddressFamily f, String table) throws KernelException {
+        List<?> items = listTable(f, table);
         r.model().tables.computeIfAbsent(f, x -> new TreeSet<>()).add(table);
         Set<String> dispatched = new TreeSet<>();
+        Set<String> directlyDispatched = new TreeSet<>();
         Set<String> chains = new TreeSet<>();
         Map<String, List<ParsedSlot>> maps = new LinkedHashMap<>();
         Map<String, Service> rules = new LinkedHashMap<>();
-        Map<String, Integer> moduli = new HashMap<>();
-        for (Object item : Json.list(Json.object(Json.parse(out)).get("nftables"))) {
+        Map<String, Drawn> draws = new HashMap<>();
+        for (Object item : items) {
             Map<String, Object> o = Json.object(item);
             if (o.get("map") instanceof Map<?, ?> map && map.get("name") instanceof String name) {
                 List<?> elements = map.get("elem") instanceof List<?> l ? l : List.of();
-                if (name.equals(NfTablesCodec.SERVICES) || name.equals(NfTablesCodec.FWMARKS)) {
+                boolean nat = name.equals(NfTablesCodec.SERVICES) || name.equals(NfTablesCodec.FWMARKS);
+                if (nat || name.equals(NfTablesCodec.DIRECT_SERVICES) || name.equals(NfTablesCodec.DIRECT_FWMARKS)) {
                     for (Object e : elements) {
                         if (e instanceof List<?> pair && pair.size() == 2 && pair.get(1) instanceof Map<?, ?> verdict
                                 && verdict.get("jump") instanceof Map<?, ?> jump && jump.get("target") instanceof String t) {
-                            dispatched.add(t);
+                            (nat ? dispatched : directlyDispatched).add(t);
                         }
                     }
                 } else {
@@ -387,13 +547,16 @@ public final class NftablesForwarder implements Forwarder {
                 }
             } else if (o.get("chain") instanceof Map<?, ?> chain && chain.get("name") instanceof String name) {
                 chains.add(name);
+                if (name.equals(NfTablesCodec.DIRECT_CHAIN)) {
+                    r.model().direct.putIfAbsent(new Shard(f, table), 0);
+                }
             } else if (o.get("rule") instanceof Map<?, ?> rule && rule.get("comment") instanceof String comment
                     && comment.startsWith(ServicePlan.SVC_TAG + " ") && rule.get("chain") instanceof String chain) {
                 try {
                     Service s = parseService(f, comment);
                     if (ServicePlan.nameOf(s.key()).equals(chain)) {
                         rules.put(chain, s);
-                        moduli.put(chain, modulusOf(rule.get("expr")));
+                        draws.put(chain, Drawn.of(rule.get("expr")));
                     }
                 } catch (RuntimeException | UnknownHostException e) {
                     // A comment we cannot read was not written by this forwarder: not ours, left alone.
@@ -414,7 +577,8 @@ public final class NftablesForwarder implements Forwarder {
         for (String name : names) {
             Service s = rules.get(name);
             List<ParsedSlot> slots = maps.get(name);
-            boolean whole = s != null && slots != null && dispatched.contains(name);
+            boolean whole = s != null && slots != null
+                    && (dispatched.contains(name) != directlyDispatched.contains(name));
             if (whole) {
                 SortedMap<DestinationKey, Destination> dests = new TreeMap<>();
                 Map<DestinationKey, long[]> counted = new HashMap<>();
@@ -426,16 +590,20 @@ public final class NftablesForwarder implements Forwarder {
                 VirtualService vs = new VirtualService(s, dests);
                 ServicePlan plan = ServicePlan.of(vs, table);
                 // Only what this forwarder would have made is taken as it stands.
-                whole = plan.modulus() == moduli.getOrDefault(name, -1) && sameSlots(plan.slots(), slots);
+                whole = limitation(vs) == null && directlyDispatched.contains(name) == plan.dr()
+                        && draws.get(name).fits(plan) && sameSlots(plan.slots(), slots);
                 if (whole && !r.model().services.containsKey(s.key())) {
                     r.model().services.put(s.key(), new Placed(plan, vs));
                     r.counters().put(s.key(), counted);
+                    if (plan.dr()) {
+                        r.model().direct.merge(new Shard(f, table), 1, Integer::sum);
+                    }
                     continue;
                 }
             }
             ServiceKey key = s != null ? s.key() : ServicePlan.keyOf(name, f);
-            r.model().damaged.add(new Damaged(f, table, key, dispatched.contains(name), chains.contains(name),
-                    maps.containsKey(name)));
+            r.model().damaged.add(new Damaged(f, table, key, dispatched.contains(name),
+                    directlyDispatched.contains(name), chains.contains(name), maps.containsKey(name)));
         }
     }
 
@@ -487,28 +655,51 @@ public final class NftablesForwarder implements Forwarder {
         return true;
     }
 
-    /** The modulus of a service rule's draw ({@code numgen}/{@code jhash} ... {@code mod N}), 0 for none. */
-    private static int modulusOf(Object expr) {
-        if (expr instanceof Map<?, ?> m) {
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if ((e.getKey().equals("numgen") || e.getKey().equals("jhash")) && e.getValue() instanceof Map<?, ?> g
-                        && g.get("mod") instanceof Number n) {
-                    return n.intValue();
+    /**
+     * What a service rule does, as listed: its draw ({@code numgen} or {@code jhash}, and whether the
+     * hash takes the source port), the modulus (0 for none) and whether it duplicates ({@code dup})
+     * or translates ({@code dnat}).
+     */
+    private static final class Drawn {
+        private int modulus;
+        private boolean hashed;
+        private boolean port;
+        private boolean dup;
+        private boolean dnat;
+
+        static Drawn of(Object expr) {
+            Drawn d = new Drawn();
+            d.scan(expr);
+            return d;
+        }
+
+        private void scan(Object expr) {
+            if (expr instanceof Map<?, ?> m) {
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    String k = String.valueOf(e.getKey());
+                    dup |= k.equals("dup");
+                    dnat |= k.equals("dnat");
+                    if ((k.equals("numgen") || k.equals("jhash")) && e.getValue() instanceof Map<?, ?> g
+                            && g.get("mod") instanceof Number n) {
+                        modulus = n.intValue();
+                        hashed = k.equals("jhash");
+                        port = hashed && g.get("expr") instanceof Map<?, ?> x && x.containsKey("concat");
+                    }
+                    scan(e.getValue());
                 }
-                int inner = modulusOf(e.getValue());
-                if (inner != 0) {
-                    return inner;
-                }
-            }
-        } else if (expr instanceof List<?> l) {
-            for (Object o : l) {
-                int inner = modulusOf(o);
-                if (inner != 0) {
-                    return inner;
-                }
+            } else if (expr instanceof List<?> l) {
+                l.forEach(this::scan);
             }
         }
-        return 0;
+
+        /** Whether this is the rule {@code p} makes. */
+        boolean fits(ServicePlan p) {
+            if (modulus != p.modulus()) {
+                return false;
+            }
+            return modulus == 0 || (hashed == p.scheduler().equals("sh") && port == p.hashPort() && dup == p.dr()
+                    && dnat == !p.dr());
+        }
     }
 
     /** Counters by destination of one service's map, read just before its elements are rewritten. */

@@ -10,6 +10,7 @@ import java.util.Map;
 import dev.vigil.kernel.AddressFamily;
 import dev.vigil.kernel.forward.Destination;
 import dev.vigil.kernel.forward.DestinationKey;
+import dev.vigil.kernel.forward.ForwardingMethod;
 import dev.vigil.kernel.forward.Protocol;
 import dev.vigil.kernel.forward.Service;
 import dev.vigil.kernel.forward.ServiceKey;
@@ -24,14 +25,19 @@ import dev.vigil.kernel.forward.VirtualService;
  * @param name      the name of the service's chain and of its map ({@link #nameOf})
  * @param key       the service
  * @param scheduler {@code rr}, {@code wrr} or {@code sh}
+ * @param dr        whether the service forwards by direct routing ({@link #isDirect}): its rule
+ *                  duplicates the packet to the slot's address and drops the original, where a
+ *                  NAT service's rule DNATs to the slot's address and port
+ * @param hashPort  whether the {@code sh} draw hashes the source port with the source address
+ *                  (the {@code sh-port} flag)
  * @param modulus   how many slots the rule draws from: 0 when no destination takes traffic
  * @param comment   the rule's comment, which carries the service's attributes
  * @param slots     the map's elements in key order: destinations with weight above 0 on slots
  *                  {@code 0..modulus-1}, destinations with weight 0 on single keys from
  *                  {@code modulus} on, where no draw reaches them
  */
-record ServicePlan(AddressFamily family, String table, String name, ServiceKey key, String scheduler, int modulus,
-                   String comment, List<Slot> slots) {
+record ServicePlan(AddressFamily family, String table, String name, ServiceKey key, String scheduler, boolean dr,
+                   boolean hashPort, int modulus, String comment, List<Slot> slots) {
     /** Tables per family: a change re-validates one table, whose size this bounds. */
     static final int SHARDS = 16;
     /** Tables are named {@code vigil_0} .. {@code vigil_f}. */
@@ -39,6 +45,8 @@ record ServicePlan(AddressFamily family, String table, String name, ServiceKey k
 
     static final String SVC_TAG = "vigil:s";
     static final String DST_TAG = "vigil:d";
+    /** The flag that makes {@code sh} hash the source port too (IPVS' {@code IP_VS_SVC_F_SCHED_SH_PORT}). */
+    static final String SH_PORT = "sh-port";
 
     ServicePlan {
         slots = List.copyOf(slots);
@@ -50,8 +58,8 @@ record ServicePlan(AddressFamily family, String table, String name, ServiceKey k
      * @param from        first slot
      * @param to          last slot
      * @param destination the destination's identity
-     * @param address     the DNAT address
-     * @param port        the DNAT port, or -1 for a fwmark service (the packet's port is kept)
+     * @param address     the DNAT address, or the next hop a DR packet is sent to
+     * @param port        the DNAT port, or -1 when the packet's port is kept (a fwmark service, DR)
      * @param comment     the element's comment, which carries the destination's attributes
      * @param packets     the element counter's packets to start from
      * @param bytes       the element counter's bytes to start from
@@ -75,6 +83,19 @@ record ServicePlan(AddressFamily family, String table, String name, ServiceKey k
         return key.isFwmark();
     }
 
+    /** Whether the map's data holds a port after the address: NAT to an address service. */
+    boolean mapsPort() {
+        return !key.isFwmark() && !dr;
+    }
+
+    /**
+     * Whether {@code vs} forwards by direct routing: one of its destinations is DR (the forwarder
+     * refuses a service that mixes DR with another method). A service without destinations is NAT.
+     */
+    static boolean isDirect(VirtualService vs) {
+        return vs.destinations().values().stream().anyMatch(d -> d.method() == ForwardingMethod.DR);
+    }
+
     /** The transport protocol of an address service; {@code null} for a fwmark service. */
     Protocol protocol() {
         return key.protocol();
@@ -84,6 +105,7 @@ record ServicePlan(AddressFamily family, String table, String name, ServiceKey k
     static ServicePlan of(VirtualService vs, String table) {
         Service s = vs.service();
         ServiceKey key = s.key();
+        boolean dr = isDirect(vs);
         List<Slot> slots = new ArrayList<>();
         List<Destination> idle = new ArrayList<>();
         int next = 0;
@@ -94,20 +116,23 @@ record ServicePlan(AddressFamily family, String table, String name, ServiceKey k
                 idle.add(d);
                 continue;
             }
-            slots.add(slot(key, d, next, next + width - 1));
+            slots.add(slot(key, dr, d, next, next + width - 1));
             next += width;
         }
         int modulus = next;
         for (Destination d : idle) {
-            slots.add(slot(key, d, next, next));
+            slots.add(slot(key, dr, d, next, next));
             next++;
         }
-        return new ServicePlan(key.family(), table, nameOf(key), key, s.scheduler(), modulus, serviceComment(s), slots);
+        boolean hashPort = s.scheduler().equals("sh") && s.flags().contains(SH_PORT);
+        return new ServicePlan(key.family(), table, nameOf(key), key, s.scheduler(), dr, hashPort, modulus,
+                serviceComment(s), slots);
     }
 
-    private static Slot slot(ServiceKey key, Destination d, int from, int to) {
-        // An address service's destination with port 0 keeps the packet's port: the service's own.
-        int port = key.isFwmark() ? -1 : d.port() != 0 ? d.port() : key.port();
+    private static Slot slot(ServiceKey key, boolean dr, Destination d, int from, int to) {
+        // An address service's NAT destination with port 0 keeps the packet's port: the service's
+        // own. DR cannot change the port: the packet goes on to the service's.
+        int port = key.isFwmark() || dr ? -1 : d.port() != 0 ? d.port() : key.port();
         return new Slot(from, to, d.key(), d.address(), port, destinationComment(d), 0, 0);
     }
 
@@ -118,7 +143,7 @@ record ServicePlan(AddressFamily family, String table, String name, ServiceKey k
             long[] c = counters.get(s.destination());
             counted.add(c == null ? s : s.counting(c[0], c[1]));
         }
-        return new ServicePlan(family, table, name, key, scheduler, modulus, comment, counted);
+        return new ServicePlan(family, table, name, key, scheduler, dr, hashPort, modulus, comment, counted);
     }
 
     /** The name of a service's chain and map. */

@@ -16,12 +16,14 @@ import dev.vigil.kernel.forward.ServiceKey
 import dev.vigil.kernel.forward.VirtualService
 import spock.lang.Requires
 
+import java.util.HexFormat
 import java.util.concurrent.ThreadLocalRandom
 
 /**
  * The forwarder contract against real nftables, each feature in a fresh network namespace, plus
- * the nftables specifics: the rules it writes, what it refuses, namespace confinement, and real
- * HTTP traffic balanced through it.
+ * the nftables specifics: the rules it writes for NAT and DR, what it refuses, namespace
+ * confinement, the earlier layout's table, and real traffic balanced through it (DR traffic:
+ * {@link NftablesDirectRoutingSpec}).
  */
 @Requires(value = { NftablesForwarderSpec.usable() }, reason = 'needs root, iproute2 and libnftables1 + nftables')
 class NftablesForwarderSpec extends ForwarderContractSpec {
@@ -146,6 +148,11 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         }
     }
 
+    /** A DR destination with weight 1 at the service's port. */
+    static Destination dr(String address, int port = 80) {
+        new Destination(ip(address), port, ForwardingMethod.DR, 1, 0, 0)
+    }
+
     def "wrr becomes weighted numgen slots, sh a weighted jhash, and weight 0 takes no slot"() {
         given:
         def f = forwarder()
@@ -154,12 +161,13 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         def d3 = Destination.nat(ip('198.51.100.3'), 8080).withWeight(0)
 
         when:
-        f.apply(DesiredState.of(VirtualService.of(Service.of(web, sched), [d1, d2, d3])))
+        f.apply(DesiredState.of(VirtualService.of(new Service(web, sched, 0, 32, flags as Set), [d1, d2, d3])))
         def text = listing()
 
         then: 'the dispatch map sends the service to its chain, whose rule draws one of 4 slots'
-        text.contains('192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_80')
-        text.contains("chain s_tcp_c000020a_80 { meta l4proto tcp dnat ip to ${selector} map @s_tcp_c000020a_80 comment \"vigil:s TCP 192.0.2.10 80 ${sched} 0 32 -\" }")
+        text.contains('map services { type ipv4_addr . inet_proto . inet_service : verdict elements = { 192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_80 } }')
+        text.contains("chain s_tcp_c000020a_80 { ${rule} map @s_tcp_c000020a_80 comment \"vigil:s TCP 192.0.2.10 80 ${sched} 0 32 ${flags.join(',') ?: '-'}\" }")
+        !text.contains('dr_prerouting')
 
         and: 'slot 0 is d1, slots 1-3 are d2, and d3 sits on key 4, which no draw reaches'
         text.contains('0 counter packets 0 bytes 0 comment "vigil:d 198.51.100.1 8080 NAT 1 0 0" : 198.51.100.1 . 8080')
@@ -167,10 +175,44 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         text.contains('4 counter packets 0 bytes 0 comment "vigil:d 198.51.100.3 8080 NAT 0 0 0" : 198.51.100.3 . 8080')
         f.current().services()[web].destinations()[d3.key()].weight() == 0
 
+        where: 'with sh-port, nft folds the protocol match into the port it hashes'
+        sched | flags       | rule
+        'wrr' | []          | 'meta l4proto tcp dnat ip to numgen inc mod 4'
+        'sh'  | []          | 'meta l4proto tcp dnat ip to jhash ip saddr mod 4 seed 0x0'
+        'sh'  | ['sh-port'] | 'dnat ip to jhash ip saddr . tcp sport mod 4 seed 0x0'
+        'wrr' | ['sh-port'] | 'meta l4proto tcp dnat ip to numgen inc mod 4'
+    }
+
+    def "DR becomes dup to a weighted jhash slot's address then drop, dispatched by a filter chain before NAT"() {
+        given:
+        def f = forwarder()
+        def state = DesiredState.of(VirtualService.of(new Service(web, 'sh', 0, 32, flags as Set),
+                [dr('198.51.100.1'), dr('198.51.100.2').withWeight(3), dr('198.51.100.3', 8080).withWeight(0)]))
+
+        when:
+        f.apply(state)
+        def text = listing()
+
+        then: 'the table gets the DR dispatch: its own maps, looked up by a filter chain at mangle + 10'
+        text.contains('map dr_services { type ipv4_addr . inet_proto . inet_service : verdict elements = { 192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_80 } }')
+        text.contains('map services { type ipv4_addr . inet_proto . inet_service : verdict }')
+        text.contains('chain dr_prerouting { type filter hook prerouting priority mangle + 10; policy accept; ip daddr . meta l4proto . th dport vmap @dr_services meta mark vmap @dr_fwmarks }')
+
+        and: 'the rule sends a copy to the slot\'s address and drops the original'
+        text.contains("chain s_tcp_c000020a_80 { dup to ${selector} map @s_tcp_c000020a_80 drop comment \"vigil:s TCP 192.0.2.10 80 sh 0 32 ${flags.join(',') ?: '-'}\" }")
+
+        and: 'the map holds addresses only: DR does not change the port'
+        text.contains('typeof numgen inc mod 2 : ip daddr flags interval counter elements = { 0 counter packets 0 bytes 0 comment "vigil:d 198.51.100.1 80 DR 1 0 0" : 198.51.100.1, 1-3 counter packets 0 bytes 0 comment "vigil:d 198.51.100.2 80 DR 3 0 0" : 198.51.100.2, 4 counter packets 0 bytes 0 comment "vigil:d 198.51.100.3 8080 DR 0 0 0" : 198.51.100.3 }')
+
+        and: 'it reads back, and a new instance adopts it'
+        f.current() == state
+        forwarder().current() == state
+        !forwarder().apply(state).changed()
+
         where:
-        sched | selector
-        'wrr' | 'numgen inc mod 4'
-        'sh'  | 'jhash ip saddr mod 4 seed 0x0'
+        flags       | selector
+        []          | 'jhash ip saddr mod 4 seed 0x0'
+        ['sh-port'] | 'jhash ip saddr . th sport mod 4 seed 0x0'
     }
 
     def "fwmark, UDP and SCTP services dispatch on their own match and round-trip"() {
@@ -216,7 +258,17 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
                 VirtualService.of(Service.of(v6, 'wrr'), [Destination.nat(ip('2001:db8:1::1'), 8443).withWeight(3),
                         Destination.nat(ip('2001:db8:1::2'), 8443)]),
                 VirtualService.of(Service.of(ServiceKey.fwmark(8, AddressFamily.INET6), 'sh'),
-                        [Destination.nat(ip('2001:db8:1::3'), 0)]))
+                        [Destination.nat(ip('2001:db8:1::3'), 0)]),
+                VirtualService.of(new Service(ServiceKey.of(ip('192.0.2.15'), 80, Protocol.TCP), 'sh', 0, 32, ['sh-port'] as Set),
+                        [Destination.nat(ip('198.51.100.11'), 8080).withWeight(2), Destination.nat(ip('198.51.100.12'), 8080)]),
+                VirtualService.of(Service.of(ServiceKey.of(ip('192.0.2.16'), 443, Protocol.TCP), 'sh'),
+                        [dr('198.51.100.13', 443).withWeight(2), dr('198.51.100.14', 443), dr('198.51.100.15', 443).withWeight(0)]),
+                VirtualService.of(new Service(ServiceKey.of(ip('192.0.2.17'), 53, Protocol.UDP), 'sh', 0, 32, ['sh-port'] as Set),
+                        [dr('198.51.100.16', 53)]),
+                VirtualService.of(Service.of(ServiceKey.fwmark(9, AddressFamily.INET), 'sh'), [dr('198.51.100.17', 80)]),
+                VirtualService.of(new Service(ServiceKey.of(ip('2001:db8::20'), 80, Protocol.TCP), 'sh', 0, 128, ['sh-port'] as Set),
+                        [dr('2001:db8:1::5'), dr('2001:db8:1::6').withWeight(2)]),
+                VirtualService.of(Service.of(ServiceKey.fwmark(10, AddressFamily.INET6), 'sh'), [dr('2001:db8:1::7', 0)]))
     }
 
     def "the forwarder makes exactly the rules nft -f makes from NftScript, from empty and after changes"() {
@@ -232,8 +284,9 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         canonical(ns) == canonical(reference)
         canonical(ns).size() > 30
         listing().contains('table ip6 vigil_')
+        listing().contains('dup to jhash ip6 saddr . th sport mod 3 seed 0x0 map @s_tcp_20010db8000000000000000000000020_80 drop')
 
-        when: 'changed on top: weights, a destination each way, a scheduler, a service each way'
+        when: 'changed on top: weights, a destination each way, a scheduler, a service each way, NAT to DR and back'
         def changed = variety()
                 .with(VirtualService.of(Service.of(web, 'rr'), [Destination.nat(ip('198.51.100.2'), 0),
                         Destination.nat(ip('198.51.100.3'), 8080), Destination.nat(ip('198.51.100.9'), 8080).withWeight(2)]))
@@ -242,6 +295,15 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
                 .without(dns)
                 .with(VirtualService.of(Service.of(ServiceKey.of(ip('192.0.2.14'), 80, Protocol.UDP), 'sh'),
                         [Destination.nat(ip('198.51.100.10'), 8080)]))
+                .with(VirtualService.of(new Service(ServiceKey.of(ip('192.0.2.15'), 80, Protocol.TCP), 'sh', 0, 32, ['sh-port'] as Set),
+                        [dr('198.51.100.11').withWeight(2), dr('198.51.100.12')]))
+                .with(VirtualService.of(Service.of(ServiceKey.of(ip('192.0.2.16'), 443, Protocol.TCP), 'sh'),
+                        [Destination.nat(ip('198.51.100.13'), 8443)]))
+                .with(VirtualService.of(new Service(ServiceKey.of(ip('192.0.2.17'), 53, Protocol.UDP), 'sh', 0, 32, [] as Set),
+                        [dr('198.51.100.16', 53).withWeight(3), dr('198.51.100.18', 53)]))
+                .without(ServiceKey.fwmark(9, AddressFamily.INET))
+                .with(VirtualService.of(new Service(ServiceKey.of(ip('2001:db8::20'), 80, Protocol.TCP), 'sh', 0, 128, ['sh-port'] as Set),
+                        [dr('2001:db8:1::6').withWeight(2)]))
         f.apply(changed)
         def fresh = newNamespace('f')
         nftFile(fresh, NftScript.of(changed))
@@ -251,7 +313,7 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         forwarder().current() == changed
     }
 
-    def "a one-destination change rewrites only that service's map elements and rule"() {
+    def "a one-destination change rewrites only that service's map elements and rule (#method)"() {
         given:
         def f = forwarder()
         f.apply(variety())
@@ -262,8 +324,7 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         Thread.sleep(500)
 
         when:
-        f.apply(variety().with(VirtualService.of(Service.of(web, 'wrr'), [Destination.nat(ip('198.51.100.1'), 8080).withWeight(2),
-                Destination.nat(ip('198.51.100.2'), 0).withWeight(4), Destination.nat(ip('198.51.100.3'), 8080).withWeight(0)])))
+        f.apply(variety().with(changed))
         Thread.sleep(500)
         monitor.destroy()
         monitor.waitFor()
@@ -272,13 +333,22 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
 
         then: 'slot 2 becomes 2-5 for the second destination and 3 becomes 6 for the idle one, their elements replaced; the rule draws mod 6; nothing else is touched'
         events.size() >= 3
-        events.every { it.contains('s_tcp_c000020a_80') }
+        events.every { it.contains(chain) }
         events.any { it.startsWith('delete element') && it.contains(' 2 ') }
         events.any { it.startsWith('add element') && it.contains('2-5') }
         events.any { it.startsWith('delete rule') }
         events.any { it.startsWith('add rule') }
-        !events.any { it.contains('198.51.100.1') }
-        listing().contains('dnat ip to numgen inc mod 6 map @s_tcp_c000020a_80')
+        !events.any { it.contains(untouched) }
+        listing().contains(rule)
+
+        where:
+        method | changed | chain | untouched | rule
+        'NAT'  | VirtualService.of(Service.of(web, 'wrr'), [Destination.nat(ip('198.51.100.1'), 8080).withWeight(2),
+                Destination.nat(ip('198.51.100.2'), 0).withWeight(4), Destination.nat(ip('198.51.100.3'), 8080).withWeight(0)]) |
+                's_tcp_c000020a_80' | '198.51.100.1' | 'dnat ip to numgen inc mod 6 map @s_tcp_c000020a_80'
+        'DR'   | VirtualService.of(Service.of(ServiceKey.of(ip('192.0.2.16'), 443, Protocol.TCP), 'sh'), [dr('198.51.100.13', 443).withWeight(2),
+                dr('198.51.100.14', 443).withWeight(4), dr('198.51.100.15', 443).withWeight(0)]) |
+                's_tcp_c0000210_443' | '198.51.100.13' | 'dup to jhash ip saddr mod 6 seed 0x0 map @s_tcp_c0000210_443 drop'
     }
 
     def "an element re-written because its slots moved keeps its counter"() {
@@ -377,6 +447,23 @@ delete map ip ${where} s_tcp_c000020a_80
         listing().count('chain s_tcp_c000020a_80 {') == 1
     }
 
+    def "a DR service whose dispatch element was moved to the NAT map behind the forwarder's back is not reported, and the next apply makes it again"() {
+        given:
+        def f = forwarder()
+        def state = DesiredState.of(VirtualService.of(Service.of(web, 'sh'), [dr('198.51.100.1'), dr('198.51.100.2')]))
+        f.apply(state)
+        def where = tableOf('s_tcp_c000020a_80')
+        nftFile(ns, """delete element ip ${where} dr_services { 192.0.2.10 . tcp . 80 }
+add element ip ${where} services { 192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_80 }
+""")
+
+        expect: 'a DR rule reached from a NAT chain is not what the forwarder makes'
+        f.current().isEmpty()
+        f.apply(state).operations().first() == new ForwardingOp.AddService(Service.of(web, 'sh'))
+        forwarder().current() == state
+        listing().contains('map services { type ipv4_addr . inet_proto . inet_service : verdict }')
+    }
+
     def "a fresh namespace has no table until something is applied, and an empty apply creates none"() {
         given:
         def f = forwarder()
@@ -387,10 +474,11 @@ delete map ip ${where} s_tcp_c000020a_80
         !sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'tables').contains('vigil')
     }
 
-    def "what nftables cannot express is refused before anything changes"() {
+    def "what nftables cannot express is refused before anything changes, and says why"() {
         given:
         def f = forwarder()
         f.apply(twoServices())
+        def before = listing()
 
         when:
         f.apply(twoServices().with(bad))
@@ -398,16 +486,72 @@ delete map ip ${where} s_tcp_c000020a_80
         then:
         def e = thrown(KernelException)
         e.errno() == 95
+        e.message == "nftables: ${bad.key()}: ${reason} is not supported by the nftables forwarder (errno 95)"
+        NftablesForwarder.limitation(bad) == reason
         f.current() == twoServices()
+        listing() == before
 
         where:
-        bad << [
-                VirtualService.of(Service.of(web, 'wlc'), [Destination.nat(ip('198.51.100.1'), 8080)]),
-                VirtualService.of(Service.of(web, 'rr').withPersistence(300), []),
-                VirtualService.of(Service.of(web, 'rr'), [new Destination(ip('198.51.100.1'), 80, ForwardingMethod.DR, 1, 0, 0)]),
-                VirtualService.of(Service.of(web, 'rr'), [new Destination(ip('198.51.100.1'), 80, ForwardingMethod.NAT, 1, 100, 0)]),
+        bad                                                                                                    || reason
+        VirtualService.of(Service.of(web, 'wlc'), [Destination.nat(ip('198.51.100.1'), 8080)])                   || 'lb_algo wlc (the nftables forwarder does [rr, sh, wrr])'
+        VirtualService.of(Service.of(web, 'rr').withPersistence(300), [])                                        || 'persistence_timeout'
+        VirtualService.of(new Service(web, 'sh', 0, 32, ['sh-port', 'sh-fallback'] as Set), [])                 || 'flags [sh-fallback]'
+        VirtualService.of(Service.of(web, 'rr'), [dr('198.51.100.1')])                                          || DR_NEEDS_SH.replace('#', 'rr')
+        VirtualService.of(Service.of(web, 'wrr'), [dr('198.51.100.1'), dr('198.51.100.2')])                     || DR_NEEDS_SH.replace('#', 'wrr')
+        VirtualService.of(Service.of(web, 'sh'), [dr('198.51.100.1'), Destination.nat(ip('198.51.100.2'), 80)]) || 'NAT and DR real servers in one virtual server (the nftables forwarder forwards a service one way)'
+        VirtualService.of(Service.of(web, 'sh'), [new Destination(ip('198.51.100.1'), 80, ForwardingMethod.TUN, 1, 0, 0)]) || 'TUN forwarding to 198.51.100.1:80 (the nftables forwarder does NAT and DR)'
+        VirtualService.of(Service.of(web, 'rr'), [new Destination(ip('198.51.100.1'), 80, ForwardingMethod.NAT, 1, 100, 0)]) || 'uthreshold/lthreshold on 198.51.100.1:80'
+        VirtualService.of(Service.of(ServiceKey.fwmark(3, AddressFamily.INET), 'rr'), [Destination.nat(ip('198.51.100.1'), 80)]) || 'a real server port on a fwmark service (198.51.100.1:80)'
+    }
+
+    static final String DR_NEEDS_SH = 'lb_algo # with DR forwarding (the director sees only the client\'s packets of a DR' +
+            ' connection and nftables keeps no state for it, so only a hash of each packet can keep a connection on one' +
+            ' real server: use lb_algo sh)'
+
+    def "what DR can express is taken: sh, sh-port, a port on a fwmark service, sh-port on rr (which ignores it)"() {
+        expect:
+        NftablesForwarder.limitation(vs) == null
+        forwarder().apply(DesiredState.of(vs)).changed()
+        forwarder().current() == DesiredState.of(vs)
+
+        where:
+        vs << [
+                VirtualService.of(new Service(web, 'sh', 0, 32, ['sh-port'] as Set), [dr('198.51.100.1'), dr('198.51.100.2', 8080)]),
+                VirtualService.of(Service.of(ServiceKey.fwmark(3, AddressFamily.INET), 'sh'), [dr('198.51.100.1', 80)]),
+                VirtualService.of(new Service(web, 'rr', 0, 32, ['sh-port'] as Set), [Destination.nat(ip('198.51.100.1'), 8080)]),
         ]
     }
+
+    def "a service moving between NAT and DR is made anew in one transaction, and a table's DR chain goes with its last DR service"() {
+        given:
+        def f = forwarder()
+        def asNat = DesiredState.of(VirtualService.of(Service.of(web, 'sh'), [Destination.nat(ip('198.51.100.1'), 80)]))
+        def asDr = DesiredState.of(VirtualService.of(Service.of(web, 'sh'), [dr('198.51.100.1')]))
+        f.apply(asNat)
+
+        when:
+        def report = f.apply(asDr)
+        def text = listing()
+
+        then: 'to the diff it is one changed destination; in the tables, the service moved to the DR dispatch'
+        report.operations() == [new ForwardingOp.UpdateDestination(web, dr('198.51.100.1'))]
+        text.contains('map dr_services { type ipv4_addr . inet_proto . inet_service : verdict elements = { 192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_80 } }')
+        text.contains('map services { type ipv4_addr . inet_proto . inet_service : verdict }')
+        text.contains('dup to jhash ip saddr mod 1 seed 0x0 map @s_tcp_c000020a_80 drop')
+        text.count('chain s_tcp_c000020a_80 {') == 1
+        forwarder().current() == asDr
+
+        when: 'back to NAT: the table holds no DR service, so its DR chain and maps go'
+        f.apply(asNat)
+        text = listing()
+
+        then:
+        text.contains('map services { type ipv4_addr . inet_proto . inet_service : verdict elements = { 192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_80 } }')
+        !text.contains('dr_')
+        canonical(ns) == canonical(newNamespace('r').tap { nftFile(it, NftScript.of(asNat)) })
+        forwarder().current() == asNat
+    }
+
 
     def "the rules live only in the forwarder's namespace"() {
         given:
@@ -481,6 +625,184 @@ delete map ip ${where} s_tcp_c000020a_80
 
         cleanup:
         dirs*.deleteDir()
+    }
+
+    /**
+     * The single table of the earlier layout (one per family, {@code vigil}) as that forwarder made
+     * it for one NAT service with one destination: NAT base chains jumping to a {@code services}
+     * chain, one rule per service carrying the service comment, a chain per service picking a
+     * chain per destination, which counts into a named counter and DNATs under the destination
+     * comment.
+     */
+    static String legacyTable(String family, String vip, int port, String dest, int destPort) {
+        def key = ServiceKey.of(ip(vip), port, Protocol.TCP)
+        String svc = ServicePlan.nameOf(key)
+        String dc = "${svc}_d_${HexFormat.of().formatHex(ip(dest).address)}_${destPort}"
+        String to = family == 'ip' ? "${dest}:${destPort}" : "[${dest}]:${destPort}"
+        """
+        table ${family} vigil {
+            counter ${dc} { }
+            chain prerouting { type nat hook prerouting priority -100; policy accept; jump services; }
+            chain output { type nat hook output priority -100; policy accept; jump services; }
+            chain services {
+                ${family} daddr ${vip} tcp dport ${port} jump ${svc} comment "vigil:s TCP ${vip} ${port} rr 0 ${family == 'ip' ? 32 : 128} -"
+            }
+            chain ${dc} {
+                counter name "${dc}" meta l4proto tcp dnat to ${to} comment "vigil:d ${dest} ${destPort} NAT 1 0 0"
+            }
+            chain ${svc} {
+                numgen inc mod 1 vmap { 0 : jump ${dc} }
+            }
+        }
+        """
+    }
+
+    /** The tables of {@code netns}, one {@code family name} line each. */
+    static List<String> tables(String netns) {
+        sh('ip', 'netns', 'exec', netns, 'nft', 'list', 'tables').readLines()*.trim().findAll()*.replace('table ', '')
+    }
+
+    def "the earlier layout's table is deleted in the first apply's transaction, and a connection it translated keeps flowing"() {
+        given: 'client -- director -- server, echo servers on 8080 and 8081 that prefix their port'
+        int n = ThreadLocalRandom.current().nextInt(1, 250)
+        String client = newNamespace('c')
+        String server = newNamespace('s')
+        sh('ip', '-n', ns, 'link', 'add', "vc${id}", 'type', 'veth', 'peer', 'name', "vcp${id}", 'netns', client)
+        sh('ip', '-n', ns, 'link', 'add', "vs${id}", 'type', 'veth', 'peer', 'name', "vsp${id}", 'netns', server)
+        sh('ip', '-n', ns, 'addr', 'add', "10.${n}.1.1/24", 'dev', "vc${id}")
+        sh('ip', '-n', ns, 'addr', 'add', "10.${n}.1.100/32", 'dev', "vc${id}")
+        sh('ip', '-n', ns, 'addr', 'add', "10.${n}.2.1/24", 'dev', "vs${id}")
+        sh('ip', '-n', client, 'addr', 'add', "10.${n}.1.2/24", 'dev', "vcp${id}")
+        sh('ip', '-n', server, 'addr', 'add', "10.${n}.2.2/24", 'dev', "vsp${id}")
+        ["vc${id}", "vs${id}"].each { sh('ip', '-n', ns, 'link', 'set', it, 'up') }
+        sh('ip', '-n', client, 'link', 'set', "vcp${id}", 'up')
+        sh('ip', '-n', server, 'link', 'set', "vsp${id}", 'up')
+        sh('ip', '-n', server, 'route', 'add', 'default', 'via', "10.${n}.2.1")
+        sh('ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
+        def scripts = File.createTempDir()
+        def echo = new File(scripts, 'echo.py')
+        echo.text = ECHO_SERVER
+        def talk = new File(scripts, 'talk.py')
+        talk.text = LINE_CLIENT
+        [8080, 8081].each { port ->
+            processes << new ProcessBuilder('ip', 'netns', 'exec', server, '/usr/bin/python3', echo.path, "10.${n}.2.2",
+                    String.valueOf(port)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+        }
+        [8080, 8081].each { port -> waitForPort(ns, "10.${n}.2.2", port) }
+        nftFile(ns, legacyTable('ip', "10.${n}.1.100", 80, "10.${n}.2.2", 8080))
+        nftFile(ns, legacyTable('ip6', '2001:db8::10', 80, '2001:db8:1::1', 8080))
+        def wanted = DesiredState.of(VirtualService.of(Service.of(ServiceKey.of(ip("10.${n}.1.100"), 80, Protocol.TCP), 'rr'),
+                [Destination.nat(ip("10.${n}.2.2"), 8081)]))
+
+        when: 'a connection is made through the earlier layout'
+        def held = new ProcessBuilder('ip', 'netns', 'exec', client, '/usr/bin/python3', talk.path, "10.${n}.1.100", '80')
+                .redirectErrorStream(true).start()
+        processes << held
+        def lines = held.inputStream.newReader()
+        held.outputStream.write('a\n'.bytes)
+        held.outputStream.flush()
+
+        then:
+        lines.readLine() == '8080:a'
+        tables(ns).containsAll(['ip vigil', 'ip6 vigil'])
+
+        when: 'a forwarder finds the earlier table: it does not read it as state, and its first apply deletes it'
+        def f = forwarder()
+        def before = f.current()
+        f.apply(wanted)
+
+        then: 'both families\' earlier tables went, with the new rules in the same transaction'
+        before.isEmpty()
+        !tables(ns).any { it.endsWith(' vigil') }
+        tables(ns).any { it.startsWith('ip vigil_') }
+        f.current() == wanted
+
+        and: 'the held connection keeps its translation to 8080; a new one meets the new rules'
+        held.outputStream.write('b\n'.bytes)
+        held.outputStream.flush()
+        lines.readLine() == '8080:b'
+        fed('c\n', 'ip', 'netns', 'exec', client, 'timeout', '10', '/usr/bin/python3', talk.path, "10.${n}.1.100", '80')
+                .trim() == '8081:c'
+
+        cleanup:
+        scripts?.deleteDir()
+    }
+
+    def "only a table named vigil in ip or ip6 that carries Vigil's comments is taken for the earlier layout, even when the apply has nothing else to do"() {
+        given:
+        nftFile(ns, legacyTable('ip6', '2001:db8::10', 80, '2001:db8:1::1', 8080))
+        nftFile(ns, """
+            table ip vigil { chain prerouting { type nat hook prerouting priority -100; policy accept; tcp dport 80 dnat to 198.51.100.1; }; }
+            table inet vigil { chain c { tcp dport 80 accept comment "vigil:s TCP 192.0.2.10 80 rr 0 32 -"; }; }
+            table ip vigil_old { chain c { tcp dport 80 accept comment "vigil:s TCP 192.0.2.10 80 rr 0 32 -"; }; }
+            """)
+        def f = forwarder()
+
+        when:
+        def report = f.apply(DesiredState.EMPTY)
+
+        then: 'nothing to forward, but the earlier ip6 table is gone; the others are not Vigil\'s'
+        !report.changed()
+        tables(ns).sort() == ['inet vigil', 'ip vigil', 'ip vigil_old']
+
+        when:
+        f.apply(twoServices())
+
+        then:
+        tables(ns).containsAll(['inet vigil', 'ip vigil', 'ip vigil_old'])
+        forwarder().current() == twoServices()
+    }
+
+    /** Echoes each line it receives on a connection, prefixed by its port: {@code python3 echo.py ADDRESS PORT}. */
+    static final String ECHO_SERVER = '''
+import socketserver, sys
+port = int(sys.argv[2])
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(b"%d:%s" % (port, line))
+            self.wfile.flush()
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer((sys.argv[1], port), Echo).serve_forever()
+'''
+
+    /** Sends each line of its input on one connection and prints each answer: {@code python3 talk.py ADDRESS PORT}. */
+    static final String LINE_CLIENT = '''
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+f = s.makefile("rwb")
+for line in sys.stdin:
+    f.write(line.encode())
+    f.flush()
+    print(f.readline().decode().strip(), flush=True)
+'''
+
+    /** Runs a command with {@code input} on its standard input; its output, or a failure unless it exits 0. */
+    static String fed(String input, String... command) {
+        def p = new ProcessBuilder(command).redirectErrorStream(true).start()
+        p.outputStream.withStream { it.write(input.bytes) }
+        def out = p.inputStream.text
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("${command.join(' ')} exited ${p.exitValue()}: ${out}")
+        }
+        out
+    }
+
+    /** Waits until {@code address:port} accepts TCP connections from {@code netns}. */
+    static void waitForPort(String netns, String address, int port) {
+        long deadline = System.nanoTime() + 20_000_000_000L
+        while (true) {
+            def p = new ProcessBuilder('ip', 'netns', 'exec', netns, 'timeout', '2', 'bash', '-c',
+                    "echo > /dev/tcp/${address}/${port}").redirectErrorStream(true).start()
+            p.inputStream.text
+            if (p.waitFor() == 0) {
+                return
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("nothing listens on ${address}:${port} after 20 s")
+            }
+            Thread.sleep(200)
+        }
     }
 
     static void waitForHttp(String netns, String url) {
