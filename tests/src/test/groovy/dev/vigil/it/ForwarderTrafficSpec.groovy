@@ -24,7 +24,9 @@ import java.time.Instant
  * the split following the scheduler and weights, {@code vigil real-server} taking servers out and
  * back, the sorry server, the quorum scripts, {@code vigil services} against the configuration, a
  * SIGKILLed daemon restarted under wrk without a single failed request and without its rules being
- * rewritten, and the services removed at SIGTERM.
+ * rewritten, and the services removed at SIGTERM. Three notify FIFOs, read throughout, carry the
+ * events in keepalived's line format: the real servers' and the quorum's on {@code notify_fifo} and
+ * {@code lvs_notify_fifo}, the VRRP instance's on {@code notify_fifo} and {@code vrrp_notify_fifo}.
  */
 @Stepwise
 @Requires({ NetnsLab.usable() })
@@ -36,6 +38,10 @@ class ForwarderTrafficSpec extends Specification {
     @Shared NetnsLab lab
     @Shared VigilNode node
     @Shared Path quorumLog
+    /** The FIFOs by keyword prefix ({@code notify}, {@code vrrp}, {@code lvs}), and what their readers copied. */
+    @Shared Map<String, Path> fifos = [:]
+    @Shared Map<String, Path> fifoCopies = [:]
+    @Shared List<Process> fifoReaders = []
 
     static final String SERVER = '''\
         import http.server, sys
@@ -64,6 +70,9 @@ class ForwarderTrafficSpec extends Specification {
         global_defs {
             router_id lb
             vigil_forwarder nftables
+            notify_fifo ${fifos.notify}
+            vrrp_notify_fifo ${fifos.vrrp}
+            lvs_notify_fifo ${fifos.lvs}
         }
         vrrp_instance VI_1 {
             interface eth0
@@ -102,6 +111,13 @@ class ForwarderTrafficSpec extends Specification {
         lab.exec('lb', 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
         ['r1', 'r2'].each { lab.exec(it, 'ip', 'route', 'add', 'default', 'via', '10.88.1.1') }
         quorumLog = lab.dir.resolve('quorum.log')
+        ['notify', 'vrrp', 'lvs'].each { String kind ->
+            fifos[kind] = lab.dir.resolve("${kind}.fifo")
+            fifoCopies[kind] = lab.dir.resolve("${kind}-fifo.log")
+            NetnsLab.sh('mkfifo', fifos[kind].toString())
+            // Opened read-write, the reader is a writer too: it sees no end of file when a daemon goes.
+            fifoReaders << new ProcessBuilder('sh', '-c', "exec cat 0<>${fifos[kind]} > ${fifoCopies[kind]}").start()
+        }
         ['up', 'down'].each { state ->
             Path script = lab.write("quorum-${state}.sh", "#!/bin/sh\necho ${state} >> ${quorumLog}\n")
             script.toFile().setExecutable(true)
@@ -121,8 +137,25 @@ class ForwarderTrafficSpec extends Specification {
         if (node?.process?.alive) {
             node.signal('KILL')
         }
+        fifoReaders.each { it.destroy() }
         lab?.close()
     }
+
+    /** The lines the reader of FIFO {@code kind} copied so far. */
+    List<String> fifoLines(String kind) {
+        Files.exists(fifoCopies[kind]) ? Files.readString(fifoCopies[kind]).readLines() : []
+    }
+
+    /** Waits until FIFO {@code kind} carried exactly {@code expected}. */
+    void awaitFifo(String kind, List<String> expected) {
+        NetnsLab.waitFor(Duration.ofSeconds(10), "${kind} FIFO lines ${expected}\n--- got:\n${-> fifoLines(kind).join('\n')}") {
+            fifoLines(kind) == expected
+        }
+    }
+
+    static final String R1 = 'RS [10.88.1.11]:tcp:8080 [10.88.0.100]:tcp:80'
+    static final String R2 = 'RS [10.88.1.12]:tcp:8080 [10.88.0.100]:tcp:80'
+    static final String VS = 'VS [10.88.0.100]:tcp:80'
 
     /** {@code n} requests from the client, one connection each: the answering servers' names in order. */
     List<String> requests(int n) {
@@ -236,6 +269,9 @@ class ForwarderTrafficSpec extends Specification {
         status().forwarder.realServers['[10.88.1.12]:8080 of [10.88.0.100]:tcp:80'] == 'DOWN'
         !vigil('services').out.contains('10.88.1.12')
 
+        and: 'the LVS FIFO carries the change; starting with the quorum told nothing'
+        awaitFifo('lvs', ["${R2} DOWN"]*.toString())
+
         and: 'a selector that names nothing is refused'
         with(vigil('real-server', "${VIP}:80", '10.88.1.99:8080', 'down')) {
             exit == 1
@@ -262,6 +298,9 @@ class ForwarderTrafficSpec extends Specification {
         back.count('r1') == 30
         back.count('r2') == 10
         NetnsLab.waitFor(Duration.ofSeconds(5), 'quorum_up script') { quorumEvents() == ['down', 'up'] }
+
+        and: 'each real server and quorum change is a line, in the order it happened'
+        awaitFifo('lvs', ["${R2} DOWN", "${R1} DOWN", "${VS} DOWN", "${R1} UP", "${VS} UP", "${R2} UP"]*.toString())
     }
 
     def 'a SIGKILLed daemon restarted under wrk adopts its rules: no failed request, no rule rewritten'() {
@@ -308,5 +347,20 @@ class ForwarderTrafficSpec extends Specification {
         !ruleset().contains('10.88.1.12')
         quorumEvents() == ['down', 'up', 'down']
         lab.run('cl', 'curl', '-s', '--max-time', '2', URL) != 0
+
+        and: 'omega told the live real servers and the quorum going down, on the LVS FIFO'
+        awaitFifo('lvs', ["${R2} DOWN", "${R1} DOWN", "${VS} DOWN", "${R1} UP", "${VS} UP", "${R2} UP",
+                          "${R1} DOWN", "${R2} DOWN", "${VS} DOWN"]*.toString())
+
+        and: 'the VRRP FIFO has only the instance\'s lines; notify_fifo has both, in the same orders'
+        !fifoLines('vrrp').isEmpty()
+        fifoLines('vrrp').every { it.startsWith('INSTANCE "VI_1" ') }
+        fifoLines('vrrp').contains('INSTANCE "VI_1" MASTER 255')
+        fifoLines('vrrp').last() == 'INSTANCE "VI_1" STOP 255'
+        fifoLines('notify').findAll { it.startsWith('INSTANCE ') } == fifoLines('vrrp')
+        fifoLines('notify').findAll { !it.startsWith('INSTANCE ') } == fifoLines('lvs')
+
+        and: 'no NUL or other byte beyond the lines'
+        Files.readString(fifoCopies.lvs) == fifoLines('lvs').collect { it + '\n' }.join('')
     }
 }

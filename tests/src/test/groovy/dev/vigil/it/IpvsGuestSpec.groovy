@@ -46,6 +46,7 @@ class IpvsGuestSpec extends Specification {
                     'rules the forwarder did not create are neither reported nor touched',
                     'IPv6 services round-trip',
                     'stats list every owned service and destination',
+                    'a flush leaves the forwarder owning nothing; foreign rules go too only where the table is shared',
                     'foreign services the port cannot describe are passed over, not fatal'],
             (LISTING): [SCHEDULERS, ['NAT', 'DR', 'TUN']].combinations().withIndex().collect { pair, int i ->
                 // Spock's where: block varies the first column fastest.

@@ -1,5 +1,6 @@
 package dev.vigil.config
 
+import dev.vigil.config.model.LvsFlushOnStop
 import dev.vigil.config.parse.Suggest
 import java.nio.file.Path
 import spock.lang.Specification
@@ -204,6 +205,16 @@ vrrp_instanse X {
         then:
         r.hasErrors()
         r.diagnostics()*.format(dir) == ['keepalived.conf:2:21: error: invalid vigil_forwarder "lvs" (expected ipvs, nftables or auto)']
+    }
+
+    def "lvs_flush_on_stop takes VS or nothing; another word is a warning at the word, and nothing is flushed"() {
+        when:
+        def r = load(dir, 'global_defs {\n    lvs_flush_on_stop vs\n}\n' + instance(''))
+
+        then:
+        !r.hasErrors()
+        r.diagnostics()*.format(dir) == ['keepalived.conf:2:23: warning: unknown lvs_flush_on_stop type "vs" (expected VS, or nothing); ignored: nothing is flushed at stop']
+        r.config().globalDefs().lvsFlushOnStop() == LvsFlushOnStop.NONE
     }
 
     def "an empty configuration is worth a warning"() {

@@ -6,6 +6,7 @@ import dev.vigil.config.model.FileCheck
 import dev.vigil.config.model.ForwarderBackend
 import dev.vigil.config.model.GenericCheck
 import dev.vigil.config.model.HttpCheck
+import dev.vigil.config.model.LvsFlushOnStop
 import dev.vigil.config.model.LvsMethod
 import dev.vigil.config.model.MiscCheck
 import dev.vigil.config.model.SmtpCheck
@@ -63,6 +64,8 @@ class ModelDefaultsSpec extends Specification {
         !g.enableScriptSecurity()
         g.notifyFifo() == null
         g.vrrpStartupDelay() == Duration.ZERO
+        !g.lvsFlush()
+        g.lvsFlushOnStop() == LvsFlushOnStop.NONE
         g.vigilForwarder() == ForwarderBackend.AUTO
     }
 
@@ -92,6 +95,7 @@ class ModelDefaultsSpec extends Specification {
                 vrrp_startup_delay 5.5
                 default_interface ens3
                 lvs_flush
+                lvs_flush_on_stop VS
                 vigil_forwarder nftables
                 max_auto_priority 10
             }
@@ -124,8 +128,18 @@ class ModelDefaultsSpec extends Specification {
         g.vrrpStartupDelay() == Duration.ofMillis(5500)
         g.defaultInterface() == 'ens3'
         g.lvsFlush()
+        g.lvsFlushOnStop() == LvsFlushOnStop.VS
         g.vigilForwarder() == ForwarderBackend.NFTABLES
         g.other() == [max_auto_priority: ['10']]
+    }
+
+    def "lvs_flush_on_stop alone is a full flush"() {
+        when:
+        def r = load(dir, 'global_defs {\n    lvs_flush_on_stop\n}\n' + MIN)
+
+        then:
+        r.diagnostics().isEmpty()
+        r.config().globalDefs().lvsFlushOnStop() == LvsFlushOnStop.FULL
     }
 
     def "vrrp_instance defaults"() {

@@ -151,8 +151,8 @@ final class Daemon {
         }
         warmUp(r, initial.instances(), addresses, advertiser);
         // The services are in place before any VIP comes up, so the first client is served.
-        ServiceManager lb = new ServiceManager(Backend::open, eventLog, (subject, event, command, stopping) ->
-                notifier.lvsEvent(subject, event, command, stopping));
+        ServiceManager lb = new ServiceManager(Backend::open, eventLog, (subject, event, command, line, stopping) ->
+                notifier.lvsEvent(subject, event, command, line, stopping));
         services = lb;
         await(lb.configure(initial.config()), "the forwarder's first apply");
         StatusServer statusServer = startApi();

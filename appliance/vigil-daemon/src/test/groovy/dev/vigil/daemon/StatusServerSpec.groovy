@@ -23,7 +23,7 @@ class StatusServerSpec extends Specification {
     final InMemoryForwarder forwarder = new InMemoryForwarder()
     @AutoCleanup
     ServiceManager manager = new ServiceManager({ new Backend('memory', forwarder, 'test', { null }, true) },
-            { level, subject, message -> } as EventLog, { subject, event, command, stopping -> } as ServiceManager.Notifier)
+            { level, subject, message -> } as EventLog, { subject, event, command, line, stopping -> } as ServiceManager.Notifier)
     @AutoCleanup
     StatusServer server
     ApiClient client

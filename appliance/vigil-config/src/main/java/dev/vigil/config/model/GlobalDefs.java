@@ -48,6 +48,7 @@ import java.util.Map;
  * @param vrrpStartupDelay            {@code vrrp_startup_delay} (0)
  * @param dynamicInterfaces           {@code dynamic_interfaces}
  * @param lvsFlush                    {@code lvs_flush}
+ * @param lvsFlushOnStop              {@code lvs_flush_on_stop [VS]} ({@link LvsFlushOnStop#NONE} when absent)
  * @param vigilForwarder              {@code vigil_forwarder} (auto)
  * @param other                       other recognised keywords, by name, with their words
  * @param ref                         where {@code global_defs} starts, or {@code null} when absent
@@ -65,7 +66,8 @@ public record GlobalDefs(String routerId, List<String> notificationEmail, String
                          boolean vrrpOwnerIgnoreAdverts, String scriptUser, String scriptGroup,
                          boolean enableScriptSecurity, NotifyFifo notifyFifo, NotifyFifo vrrpNotifyFifo,
                          NotifyFifo lvsNotifyFifo, Duration vrrpStartupDelay, boolean dynamicInterfaces,
-                         boolean lvsFlush, ForwarderBackend vigilForwarder, Map<String, List<String>> other,
+                         boolean lvsFlush, LvsFlushOnStop lvsFlushOnStop, ForwarderBackend vigilForwarder,
+                         Map<String, List<String>> other,
                          SourceRef ref) {
     public GlobalDefs {
         notificationEmail = List.copyOf(notificationEmail);

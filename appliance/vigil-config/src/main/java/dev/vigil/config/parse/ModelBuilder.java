@@ -9,6 +9,7 @@ import dev.vigil.config.model.Authentication;
 import dev.vigil.config.model.ForwarderBackend;
 import dev.vigil.config.model.GlobalDefs;
 import dev.vigil.config.model.KeepalivedConfig;
+import dev.vigil.config.model.LvsFlushOnStop;
 import dev.vigil.config.model.NotifyFifo;
 import dev.vigil.config.model.RouteSpec;
 import dev.vigil.config.model.TrackFile;
@@ -248,6 +249,7 @@ public final class ModelBuilder {
         Duration startupDelay = Duration.ZERO;
         boolean dynamicIfs = false;
         boolean lvsFlush = false;
+        LvsFlushOnStop flushOnStop = LvsFlushOnStop.NONE;
         ForwarderBackend forwarder = ForwarderBackend.AUTO;
         Map<String, List<String>> rest = new LinkedHashMap<>();
         for (ConfigNode c : n == null ? List.<ConfigNode>of() : n.children()) {
@@ -333,6 +335,7 @@ public final class ModelBuilder {
                 case "vrrp_startup_delay" -> startupDelay = or(secs(c, 0, 86_400), startupDelay);
                 case "dynamic_interfaces" -> dynamicIfs = true;
                 case "lvs_flush" -> lvsFlush = true;
+                case "lvs_flush_on_stop" -> flushOnStop = or(flushOnStop(c), flushOnStop);
                 case "vigil_forwarder" -> forwarder = or(forwarderBackend(c), forwarder);
                 default -> {
                     if (Keywords.GLOBAL.contains(c.name())) {
@@ -351,7 +354,7 @@ public final class ModelBuilder {
                 garpRepeat, garpDelay, garpRefresh, garpRefreshRepeat, lowerRepeat == null ? garpRepeat : lowerRepeat,
                 lowerDelay == null ? garpDelay : lowerDelay, garpInterval, gnaInterval, minGarp, downTimer,
                 lowerNoAdvert == null ? strict : lowerNoAdvert, higherSend, ownerIgnore, scriptUser, scriptGroup,
-                scriptSecurity, fifo, vrrpFifo, lvsFifo, startupDelay, dynamicIfs, lvsFlush, forwarder, rest,
+                scriptSecurity, fifo, vrrpFifo, lvsFifo, startupDelay, dynamicIfs, lvsFlush, flushOnStop, forwarder, rest,
                 n == null ? null : n.ref());
     }
 
@@ -369,6 +372,21 @@ public final class ModelBuilder {
                 yield null;
             }
         };
+    }
+
+    /** {@code lvs_flush_on_stop} alone flushes everything; {@code lvs_flush_on_stop VS} the virtual servers. */
+    private LvsFlushOnStop flushOnStop(ConfigNode c) {
+        if (c.args().isEmpty()) {
+            return LvsFlushOnStop.FULL;
+        }
+        Token t = c.args().get(0);
+        if (t.text().equals("VS")) {
+            return LvsFlushOnStop.VS;
+        }
+        // keepalived reports it and runs on without flushing.
+        d.warning(t.ref(), "unknown lvs_flush_on_stop type \"" + t.text() + "\" (expected VS, or nothing); "
+                + "ignored: nothing is flushed at stop");
+        return null;
     }
 
     private static NotifyFifo withScript(NotifyFifo f, String script) {

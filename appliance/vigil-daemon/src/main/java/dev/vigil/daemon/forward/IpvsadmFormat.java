@@ -16,13 +16,16 @@ import java.util.Set;
 /**
  * The forwarder's table in the layout of {@code ipvsadm -Ln} and {@code ipvsadm -Ln --stats}, so
  * that eyes and scripts used to ipvsadm read it unchanged: the same title lines, service names
- * ({@code TCP  10.0.0.1:80}, {@code FWM  5}), column widths and large-number suffixes (K, M, G, T).
+ * ({@code TCP  10.0.0.1:80}, {@code UDP  [2001:db8::1]:53}, {@code FWM  5}), addresses as
+ * {@code inet_ntop} writes them, column widths and large-number suffixes (K, M, G, T), as ipvsadm's
+ * {@code print_service_entry}, {@code print_title} and {@code print_largenum} lay them out.
  *
  * <p>Where ipvsadm prints the kernel's version and hash-table size, the first line names the backend
- * instead. What the forwarder port does not report is shown as {@code -} rather than invented: the
- * active/inactive connection split; the direction of packets and bytes (the port counts both
- * directions together, shown under {@code InPkts} and {@code InBytes}); and packets and bytes
- * altogether for a backend that counts only connections (nftables).
+ * instead. What the backend does not count is shown as {@code -} rather than invented: a counter
+ * that is {@link ForwarderStats.Counters#UNKNOWN} (nftables keeps no connection gauges, so
+ * {@code ActiveConn} and {@code InActConn}, and counts no replies), and packets and bytes altogether
+ * for a backend that counts only connections (nftables, whose NAT rule sees the first packet of a
+ * connection only).
  */
 public final class IpvsadmFormat {
 
@@ -32,21 +35,28 @@ public final class IpvsadmFormat {
     private static final Set<String> SCHED_FLAGS = Set.of("flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback",
             "mh-port", "mh-fallback");
 
+    /** Counters of a service or destination the stats do not mention: nothing is known. */
+    private static final ForwarderStats.Counters NOTHING = new ForwarderStats.Counters(ForwarderStats.Counters.UNKNOWN,
+            ForwarderStats.Counters.UNKNOWN, ForwarderStats.Counters.UNKNOWN);
+
     private IpvsadmFormat() {
     }
 
     /**
      * The table.
      *
-     * @param backend  the backend's name ({@code nftables}, {@code ipvs})
-     * @param services what the forwarder holds
-     * @param stats    counters for the {@code --stats} layout, or {@code null} for the plain one
-     * @param traffic  whether the backend counts packets and bytes (else only connections)
+     * @param backend     the backend's name ({@code nftables}, {@code ipvs})
+     * @param services    what the forwarder holds
+     * @param stats       its counters: the gauges of the plain layout, the counters of the {@code --stats}
+     *                    one ({@code null} or a missing entry: nothing known)
+     * @param statsLayout whether to print the {@code --stats} layout
+     * @param traffic     whether the backend counts packets and bytes (else only connections)
      */
-    public static String render(String backend, DesiredState services, ForwarderStats stats, boolean traffic) {
+    public static String render(String backend, DesiredState services, ForwarderStats stats, boolean statsLayout,
+                                boolean traffic) {
         StringBuilder out = new StringBuilder();
         out.append("IP Virtual Server version ").append(VERSION).append(" (backend=").append(backend).append(")\n");
-        if (stats != null) {
+        if (statsLayout) {
             out.append(String.format("%-33s %8s %8s %8s %8s %8s%n", "Prot LocalAddress:Port",
                     "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"));
             out.append("  -> RemoteAddress:Port\n");
@@ -56,22 +66,24 @@ public final class IpvsadmFormat {
         }
         for (VirtualService vs : services.services().values()) {
             String name = serviceName(vs.key());
-            if (stats != null) {
-                ForwarderStats.ServiceStats s = stats.services().get(vs.key());
+            ForwarderStats.ServiceStats s = stats == null ? null : stats.services().get(vs.key());
+            if (statsLayout) {
                 out.append(String.format("%-33s", name));
-                counters(out, s == null ? ForwarderStats.Counters.ZERO : s.total(), traffic);
+                counters(out, s == null ? NOTHING : s.total(), traffic);
                 out.append('\n');
                 for (DestinationKey d : vs.destinations().keySet()) {
                     ForwarderStats.Counters c = s == null ? null : s.destinations().get(d);
-                    out.append(String.format("  -> %-28s", d.toString()));
-                    counters(out, c == null ? ForwarderStats.Counters.ZERO : c, traffic);
+                    out.append(String.format("  -> %-28s", destinationName(d)));
+                    counters(out, c == null ? NOTHING : c, traffic);
                     out.append('\n');
                 }
             } else {
                 out.append(name).append(' ').append(attributes(vs.service())).append('\n');
                 for (Destination d : vs.destinations().values()) {
-                    out.append(String.format("  -> %-28s %-7s %-6d %-10s %-10s%n", d.key().toString(),
-                            forward(d), d.weight(), "-", "-"));
+                    ForwarderStats.Counters c = s == null ? null : s.destinations().get(d.key());
+                    c = c == null ? NOTHING : c;
+                    out.append(String.format("  -> %-28s %-7s %-6d %-10s %-10s%n", destinationName(d.key()),
+                            forward(d), d.weight(), gauge(c.activeConnections()), gauge(c.inactiveConnections())));
                 }
             }
         }
@@ -83,8 +95,19 @@ public final class IpvsadmFormat {
         if (k.isFwmark()) {
             return "FWM  " + k.fwmark() + (k.family() == AddressFamily.INET6 ? " IPv6" : "");
         }
-        String a = k.address().getHostAddress();
+        String a = AddressText.of(k.address());
         return k.protocol() + "  " + (k.family() == AddressFamily.INET6 ? "[" + a + "]" : a) + ":" + k.port();
+    }
+
+    /** {@code 10.0.0.2:8080}, {@code [2001:db8::2]:8080}. */
+    static String destinationName(DestinationKey d) {
+        String a = AddressText.of(d.address());
+        return (a.contains(":") ? "[" + a + "]" : a) + ":" + d.port();
+    }
+
+    /** An {@code ActiveConn}/{@code InActConn} column value: {@code %-10u} in ipvsadm, {@code -} when unknown. */
+    private static String gauge(long v) {
+        return ForwarderStats.Counters.known(v) ? Long.toString(v) : "-";
     }
 
     /** The scheduler, its flags, persistence and one-packet scheduling, as ipvsadm prints them. */
@@ -126,17 +149,23 @@ public final class IpvsadmFormat {
         };
     }
 
+    /** {@code Conns InPkts OutPkts InBytes OutBytes}, each in 9 columns. */
     private static void counters(StringBuilder out, ForwarderStats.Counters c, boolean traffic) {
-        String unknown = String.format("%9s", "-");
         out.append(largeNumber(c.connections()));
-        out.append(traffic ? largeNumber(c.packets()) : unknown);
-        out.append(unknown);
-        out.append(traffic ? largeNumber(c.bytes()) : unknown);
-        out.append(unknown);
+        out.append(largeNumber(traffic ? c.inPackets() : ForwarderStats.Counters.UNKNOWN));
+        out.append(largeNumber(traffic ? c.outPackets() : ForwarderStats.Counters.UNKNOWN));
+        out.append(largeNumber(traffic ? c.inBytes() : ForwarderStats.Counters.UNKNOWN));
+        out.append(largeNumber(traffic ? c.outBytes() : ForwarderStats.Counters.UNKNOWN));
     }
 
-    /** A counter in 9 columns, scaled with K, M, G or T as ipvsadm does once it needs more. */
+    /**
+     * A counter in 9 columns, scaled with K, M, G or T as ipvsadm's {@code print_largenum} does once
+     * it needs more (dividing, so 999,999,999 is {@code 999999K}); {@code -} when unknown.
+     */
     static String largeNumber(long v) {
+        if (!ForwarderStats.Counters.known(v)) {
+            return String.format("%9s", "-");
+        }
         if (v < 100_000_000L) {
             return String.format("%9d", v);
         } else if (v < 1_000_000_000L) {

@@ -2,6 +2,7 @@ package dev.vigil.daemon.forward;
 
 import dev.vigil.config.model.ForwarderBackend;
 import dev.vigil.config.model.KeepalivedConfig;
+import dev.vigil.config.model.LvsFlushOnStop;
 import dev.vigil.config.model.RealServer;
 import dev.vigil.config.model.VirtualServer;
 import dev.vigil.config.model.VirtualServerGroup;
@@ -10,6 +11,7 @@ import dev.vigil.daemon.track.EventLog;
 import dev.vigil.kernel.KernelException;
 import dev.vigil.kernel.forward.ApplyReport;
 import dev.vigil.kernel.forward.DesiredState;
+import dev.vigil.kernel.forward.Forwarder;
 import dev.vigil.kernel.forward.ForwarderStats;
 import dev.vigil.kernel.forward.ForwardingOp;
 import dev.vigil.kernel.forward.ServiceKey;
@@ -52,9 +54,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>keepalived's semantics: a real server starts up unless {@code alpha} (on it, its virtual
  * server or a checker) makes it wait for a check or the command; {@code notify_up}/{@code notify_down}
  * run when a real server changes state and {@code quorum_up}/{@code quorum_down} when a virtual
- * server gains or loses its quorum (both without arguments). At shutdown the services are removed
- * (keepalived's default) unless the daemon runs with {@code --dont-release-ipvs}; with {@code omega}
- * the removal runs {@code notify_down} of the live real servers and {@code quorum_down}.
+ * server gains or loses its quorum (both without arguments), and each such event also writes its
+ * line to the LVS notify FIFOs ({@link LvsFifoLines}), script or not. With {@code lvs_flush} the
+ * backend's table is flushed when it opens at start, before anything is applied (IPVS: the whole
+ * table, other tools' services included; nftables: Vigil's own rules, as it has no shared table).
+ * At shutdown the services are removed (keepalived's default) unless the daemon runs with
+ * {@code --dont-release-ipvs}, with {@code omega} running {@code notify_down} of the live real
+ * servers and the virtual server's quorum-down notification. With {@code lvs_flush_on_stop} the
+ * table is flushed instead, and with {@code lvs_flush_on_stop VS} the same services are removed;
+ * both leave out the real servers' notifications, which keepalived tells only when it removes real
+ * servers one by one ({@link LvsFlushOnStop}).
  */
 public final class ServiceManager implements AutoCloseable {
 
@@ -63,16 +72,17 @@ public final class ServiceManager implements AutoCloseable {
 
     private static final String SUBJECT = "forwarder";
 
-    /** Runs an LVS notify command (no arguments are appended); returns at once. */
+    /** Tells an LVS event: writes its FIFO line and runs its notify command (no arguments appended); returns at once. */
     @FunctionalInterface
     public interface Notifier {
         /**
          * @param subject  the real or virtual server, for the log
          * @param event    {@code UP}, {@code DOWN}, {@code QUORUM_UP} or {@code QUORUM_DOWN}
-         * @param command  the configured command line
+         * @param command  the configured command line, or {@code null} when none is configured
+         * @param fifoLine the line for {@code notify_fifo} and {@code lvs_notify_fifo}, newline included
          * @param stopping whether the daemon is shutting down (keepalived gives such scripts one second)
          */
-        void run(String subject, String event, String command, boolean stopping);
+        void run(String subject, String event, String command, String fifoLine, boolean stopping);
     }
 
     /** Opens the forwarder the configuration asks for. */
@@ -123,6 +133,8 @@ public final class ServiceManager implements AutoCloseable {
     private Set<String> reported = Set.of();
     private ScheduledFuture<?> retry;
     private boolean adopted;
+    private boolean configured;
+    private LvsFlushOnStop flushOnStop = LvsFlushOnStop.NONE;
     private String lastError;
     private int leftOut;
 
@@ -164,15 +176,17 @@ public final class ServiceManager implements AutoCloseable {
         return submit(() -> doSetState(selector, up));
     }
 
-    /** The table as {@code ipvsadm -Ln} (or {@code --stats}) prints it, read from the backend now. */
+    /**
+     * The table as {@code ipvsadm -Ln} (or {@code -Ln --stats}) prints it, read from the backend now:
+     * the services, and their counters (for the connection gauges of the plain layout too).
+     */
     public CompletableFuture<String> services(boolean stats) {
         return submit(() -> {
             if (backend == null) {
-                return IpvsadmFormat.render("none", DesiredState.EMPTY,
-                        stats ? new ForwarderStats(new TreeMap<>()) : null, false);
+                return IpvsadmFormat.render("none", DesiredState.EMPTY, new ForwarderStats(new TreeMap<>()), stats, false);
             }
-            return IpvsadmFormat.render(backend.name(), backend.forwarder().current(),
-                    stats ? backend.forwarder().stats() : null, backend.traffic());
+            Forwarder f = backend.forwarder();
+            return IpvsadmFormat.render(backend.name(), f.current(), f.stats(), stats, backend.traffic());
         });
     }
 
@@ -227,8 +241,12 @@ public final class ServiceManager implements AutoCloseable {
     // ------------------------------------------------------------------ on the forwarder thread
 
     private void doConfigure(KeepalivedConfig config) {
+        // keepalived flushes at its first start only, never at a reload.
+        boolean starting = !configured;
+        configured = true;
         servers = config.virtualServers();
         groups = config.virtualServerGroups();
+        flushOnStop = config.globalDefs().lvsFlushOnStop();
         ForwarderBackend next = config.globalDefs().vigilForwarder();
         if (backend != null && next != wanted) {
             log.warn(SUBJECT, "vigil_forwarder changed to " + next.name().toLowerCase(Locale.ROOT)
@@ -263,8 +281,26 @@ public final class ServiceManager implements AutoCloseable {
                 publish();
                 return;
             }
+            if (starting && config.globalDefs().lvsFlush()) {
+                flushAtStart();
+            }
         }
         reconcile("configuration");
+    }
+
+    /** {@code lvs_flush}: the operator's choice to start from an empty table, whatever it held. */
+    private void flushAtStart() {
+        try {
+            Forwarder.FlushScope scope = backend.forwarder().flush();
+            log.info(SUBJECT, scope == Forwarder.FlushScope.EVERYTHING
+                    ? "lvs_flush: flushed the whole " + backend.name() + " table, services of other tools included"
+                    : "lvs_flush: the " + backend.name() + " backend has no table shared with other tools;"
+                            + " flushed Vigil's own rules only");
+        } catch (KernelException | RuntimeException e) {
+            failures.incrementAndGet();
+            log.log(Log.Level.ERROR, SUBJECT, "lvs_flush failed: " + e.getMessage()
+                    + "; applying over what the table holds");
+        }
     }
 
     private StateResult doSetState(RealServerSelector selector, boolean up) {
@@ -281,10 +317,7 @@ public final class ServiceManager implements AutoCloseable {
             if (was != up) {
                 alive.put(e.getKey(), up);
                 log.info(SUBJECT, "real server " + e.getKey() + " " + (up ? "up" : "down") + " (set from outside)");
-                String command = up ? m.real().notifyUp() : m.real().notifyDown();
-                if (command != null) {
-                    notifier.run(e.getKey(), up ? "UP" : "DOWN", command, false);
-                }
+                realServerNotify(m.server(), m.real(), up, false);
             }
         }
         if (changes.isEmpty() || changes.stream().allMatch(c -> c.wasUp() == c.up())) {
@@ -376,23 +409,33 @@ public final class ServiceManager implements AutoCloseable {
             }
             log.info(SUBJECT, name + " starts without its quorum: live weight " + c.liveWeight() + " < " + up
                     + (vs.sorryServer() != null ? "; the sorry server " + vs.sorryServer() + " serves" : ""));
-            if (vs.sorryServer() != null && vs.quorumDown() != null) {
-                notifier.run(name, "QUORUM_DOWN", vs.quorumDown(), false);
+            // keepalived tells a start without quorum only when it brings the sorry server in.
+            if (vs.sorryServer() != null) {
+                virtualServerNotify(vs, false, false);
             }
             return;
         }
         if (c.up()) {
             log.info(SUBJECT, name + " gained its quorum: live weight " + c.liveWeight() + " >= " + up);
-            if (vs.quorumUp() != null) {
-                notifier.run(name, "QUORUM_UP", vs.quorumUp(), false);
-            }
         } else {
             log.warn(SUBJECT, name + " lost its quorum: live weight " + c.liveWeight() + " < " + Math.max(down, 1)
                     + (vs.sorryServer() != null ? "; the sorry server " + vs.sorryServer() + " replaces the real servers" : ""));
-            if (vs.quorumDown() != null) {
-                notifier.run(name, "QUORUM_DOWN", vs.quorumDown(), false);
-            }
         }
+        virtualServerNotify(vs, c.up(), false);
+    }
+
+    /** A real server's {@code notify_up}/{@code notify_down} (when configured) and FIFO line. */
+    private void realServerNotify(VirtualServer vs, RealServer rs, boolean up, boolean stopping) {
+        Map<String, VirtualServerGroup> byName = new HashMap<>();
+        groups.forEach(g -> byName.put(g.name(), g));
+        notifier.run(ServiceMapper.realServerName(vs, rs), up ? "UP" : "DOWN", up ? rs.notifyUp() : rs.notifyDown(),
+                LvsFifoLines.realServer(vs, rs, servers, byName, up), stopping);
+    }
+
+    /** A virtual server's {@code quorum_up}/{@code quorum_down} (when configured) and FIFO line. */
+    private void virtualServerNotify(VirtualServer vs, boolean up, boolean stopping) {
+        notifier.run(ServiceMapper.virtualName(vs), up ? "QUORUM_UP" : "QUORUM_DOWN", up ? vs.quorumUp() : vs.quorumDown(),
+                LvsFifoLines.virtualServer(vs, servers, up), stopping);
     }
 
     private void doStop(boolean release) {
@@ -403,24 +446,35 @@ public final class ServiceManager implements AutoCloseable {
             return;
         }
         if (release) {
+            // keepalived (ipwrapper.c clear_services): the real servers' notifications come only with its
+            // one-by-one removal (no lvs_flush_on_stop); the virtual server's always; both only with omega.
             for (VirtualServer vs : servers) {
                 if (!vs.omega()) {
                     continue;
                 }
-                for (RealServer rs : vs.realServers()) {
-                    String name = ServiceMapper.realServerName(vs, rs);
-                    if (Boolean.TRUE.equals(alive.get(name)) && rs.notifyDown() != null) {
-                        notifier.run(name, "DOWN", rs.notifyDown(), true);
+                if (flushOnStop == LvsFlushOnStop.NONE) {
+                    for (RealServer rs : vs.realServers()) {
+                        if (Boolean.TRUE.equals(alive.get(ServiceMapper.realServerName(vs, rs)))) {
+                            realServerNotify(vs, rs, false, true);
+                        }
                     }
                 }
-                if (vs.quorumDown() != null) {
-                    notifier.run(ServiceMapper.virtualName(vs), "QUORUM_DOWN", vs.quorumDown(), true);
-                }
+                virtualServerNotify(vs, false, true);
             }
             try {
-                ApplyReport report = backend.forwarder().apply(DesiredState.EMPTY);
-                log.info(SUBJECT, "shutdown: removed " + report.operations().size() + " service"
-                        + (report.operations().size() == 1 ? "" : "s"));
+                if (flushOnStop == LvsFlushOnStop.FULL) {
+                    Forwarder.FlushScope scope = backend.forwarder().flush();
+                    log.info(SUBJECT, "shutdown: lvs_flush_on_stop flushed " + (scope == Forwarder.FlushScope.EVERYTHING
+                            ? "the whole " + backend.name() + " table, services of other tools included"
+                            : "Vigil's own " + backend.name() + " rules (the backend has no table shared with other tools)"));
+                } else {
+                    // Removing a service takes its destinations with it, so without lvs_flush_on_stop and
+                    // with lvs_flush_on_stop VS the kernel sees the same; only the notifications differ.
+                    ApplyReport report = backend.forwarder().apply(DesiredState.EMPTY);
+                    log.info(SUBJECT, "shutdown: removed " + report.operations().size() + " service"
+                            + (report.operations().size() == 1 ? "" : "s")
+                            + (flushOnStop == LvsFlushOnStop.VS ? " (lvs_flush_on_stop VS)" : ""));
+                }
             } catch (KernelException | RuntimeException e) {
                 failures.incrementAndGet();
                 log.log(Log.Level.ERROR, SUBJECT, "shutdown: removing the services failed: " + e.getMessage());

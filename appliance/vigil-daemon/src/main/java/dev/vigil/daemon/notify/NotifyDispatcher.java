@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -31,7 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * state's {@code notify_*} script of the instance or sync group run as configured, then the generic
  * {@code notify} with {@code INSTANCE|GROUP}, the name, the state and the priority appended (0 for
  * groups), and one line per change to {@code notify_fifo} and {@code vrrp_notify_fifo}
- * ({@code INSTANCE "VI_1" MASTER 100\n}).
+ * ({@code INSTANCE "VI_1" MASTER 100\n}). The forwarder's events ({@link #lvsEvent}) go to
+ * {@code notify_fifo} and {@code lvs_notify_fifo}, never to {@code vrrp_notify_fifo}:
+ * {@code notify_fifo} gets everything, in the order it happened.
  *
  * <p>The caller never waits: {@link #instanceChanged} and {@link #groupChanged} only queue work. Scripts
  * run on virtual threads, one lane per instance or group, and each run is waited for before the lane's
@@ -43,6 +46,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The forwarder's events use the same lanes: {@link #lvsEvent} runs a real server's
  * {@code notify_up}/{@code notify_down} or a virtual server's {@code quorum_up}/{@code quorum_down}.
+ *
+ * <p>Each FIFO is opened once, however many of the three keywords name its path; each
+ * {@code *_fifo_script} is started with its FIFO's path as its last argument (the first script
+ * given for a path when several name it).
  */
 public final class NotifyDispatcher implements AutoCloseable {
 
@@ -66,6 +73,10 @@ public final class NotifyDispatcher implements AutoCloseable {
     private final Map<String, Scripts> groups = new HashMap<>();
     private final List<FifoWriter> fifos = new ArrayList<>();
     private final List<NotifyFifo> fifoConfigs = new ArrayList<>();
+    /** The FIFOs VRRP lines go to ({@code notify_fifo}, {@code vrrp_notify_fifo}). */
+    private final List<FifoWriter> vrrpFifos = new ArrayList<>();
+    /** The FIFOs LVS lines go to ({@code notify_fifo}, {@code lvs_notify_fifo}). */
+    private final List<FifoWriter> lvsFifos = new ArrayList<>();
     private final List<ScriptProcess> fifoScripts = new ArrayList<>();
     private final ExecutorService scriptExecutor = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("vigil-notify-", 0).factory());
@@ -104,11 +115,32 @@ public final class NotifyDispatcher implements AutoCloseable {
             groups.put(s.name(), scripts(s.notifyMaster(), s.notifyBackup(), s.notifyFault(), s.notifyStop(),
                     s.notifyScript()));
         }
-        for (NotifyFifo f : new NotifyFifo[] {g.notifyFifo(), g.vrrpNotifyFifo()}) {
-            if (f != null && fifoConfigs.stream().noneMatch(x -> x.path().equals(f.path()))) {
-                fifoConfigs.add(f);
-                fifos.add(new FifoWriter(f, log));
+        addFifo(g.notifyFifo(), true, true);
+        addFifo(g.vrrpNotifyFifo(), true, false);
+        addFifo(g.lvsNotifyFifo(), false, true);
+    }
+
+    /** Opens one writer per path; a path named twice gets the lines of both. */
+    private void addFifo(NotifyFifo f, boolean vrrp, boolean lvs) {
+        if (f == null) {
+            return;
+        }
+        FifoWriter w = null;
+        for (int i = 0; i < fifoConfigs.size(); i++) {
+            if (fifoConfigs.get(i).path().equals(f.path())) {
+                w = fifos.get(i);
             }
+        }
+        if (w == null) {
+            w = new FifoWriter(f, log);
+            fifoConfigs.add(f);
+            fifos.add(w);
+        }
+        if (vrrp && !vrrpFifos.contains(w)) {
+            vrrpFifos.add(w);
+        }
+        if (lvs && !lvsFifos.contains(w)) {
+            lvsFifos.add(w);
         }
     }
 
@@ -173,15 +205,7 @@ public final class NotifyDispatcher implements AutoCloseable {
         if (closed) {
             return;
         }
-        if (!fifos.isEmpty()) {
-            byte[] line = String.format("%s \"%s\" %s %d\n", type, name, state, priority)
-                    .getBytes(StandardCharsets.UTF_8);
-            fifoExecutor.execute(() -> {
-                for (FifoWriter w : fifos) {
-                    (w.write(line) ? fifoWritten : fifoDropped).incrementAndGet();
-                }
-            });
-        }
+        writeLine(vrrpFifos, String.format("%s \"%s\" %s %d\n", type, name, state, priority));
         if (scripts == null) {
             return;
         }
@@ -205,21 +229,47 @@ public final class NotifyDispatcher implements AutoCloseable {
         }
     }
 
+    /** Queues {@code line} for {@code writers} on the FIFO thread, behind every line queued before. */
+    private void writeLine(List<FifoWriter> writers, String line) {
+        if (writers.isEmpty()) {
+            return;
+        }
+        byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+        try {
+            fifoExecutor.execute(() -> {
+                for (FifoWriter w : writers) {
+                    (w.write(bytes) ? fifoWritten : fifoDropped).incrementAndGet();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // Closed between the caller's check and now (a reload replaced this dispatcher).
+            fifoDropped.addAndGet(writers.size());
+        }
+    }
+
     /**
      * An LVS event: a real server's {@code notify_up}/{@code notify_down} or a virtual server's
-     * {@code quorum_up}/{@code quorum_down}. The command runs as configured, without appended
-     * arguments (keepalived passes none), in one lane per subject so that a server's scripts keep
-     * their order; at shutdown ({@code stopping}) it gets {@link #STOP_SCRIPT_TIMEOUT}, as keepalived
-     * gives its shutdown notifications. Returns at once.
+     * {@code quorum_up}/{@code quorum_down}. {@code fifoLine} goes to {@code notify_fifo} and
+     * {@code lvs_notify_fifo} in call order with every other line. The command, when there is one,
+     * runs as configured, without appended arguments (keepalived passes none), in one lane per
+     * subject so that a server's scripts keep their order; at shutdown ({@code stopping}) it gets
+     * {@link #STOP_SCRIPT_TIMEOUT}, as keepalived gives its shutdown notifications. Returns at once.
      *
-     * @param subject the real or virtual server, for the lane and the log
-     * @param event   what happened ({@code UP}, {@code DOWN}, {@code QUORUM_UP}, {@code QUORUM_DOWN})
-     * @param command the configured command line
+     * @param subject  the real or virtual server, for the lane and the log
+     * @param event    what happened ({@code UP}, {@code DOWN}, {@code QUORUM_UP}, {@code QUORUM_DOWN})
+     * @param command  the configured command line, or {@code null}
+     * @param fifoLine the FIFO line, newline included ({@code RS ... UP\n}, {@code VS ... DOWN\n}), or {@code null}
      * @param stopping whether the daemon is shutting down
      */
-    public void lvsEvent(String subject, String event, String command, boolean stopping) {
+    public void lvsEvent(String subject, String event, String command, String fifoLine, boolean stopping) {
         Objects.requireNonNull(subject, "subject");
-        if (closed || command == null || command.isBlank()) {
+        if (closed) {
+            return;
+        }
+        if (fifoLine != null) {
+            writeLine(lvsFifos, fifoLine);
+        }
+        if (command == null || command.isBlank()) {
             return;
         }
         java.util.Optional<ScriptCommand> cmd = command(command, List.of());

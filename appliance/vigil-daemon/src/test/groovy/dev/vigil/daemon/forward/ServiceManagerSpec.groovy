@@ -8,12 +8,15 @@ import dev.vigil.daemon.track.EventLog
 import dev.vigil.kernel.KernelException
 import dev.vigil.kernel.forward.ApplyReport
 import dev.vigil.kernel.forward.DesiredState
+import dev.vigil.kernel.forward.Destination
 import dev.vigil.kernel.forward.DestinationKey
 import dev.vigil.kernel.forward.Forwarder
 import dev.vigil.kernel.forward.ForwarderStats
 import dev.vigil.kernel.forward.InMemoryForwarder
 import dev.vigil.kernel.forward.Protocol
+import dev.vigil.kernel.forward.Service
 import dev.vigil.kernel.forward.ServiceKey
+import dev.vigil.kernel.forward.VirtualService
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -35,13 +38,21 @@ class ServiceManagerSpec extends Specification {
 
     final List<String> logged = new CopyOnWriteArrayList<>()
     final List<List<Object>> scripts = new CopyOnWriteArrayList<>()
+    final List<String> lines = new CopyOnWriteArrayList<>()
     final EventLog log = { Log.Level level, String subject, String message -> logged << "${level} ${subject}: ${message}".toString() }
-    final ServiceManager.Notifier notifier = { String subject, String event, String command, boolean stopping ->
-        scripts << [subject, event, command, stopping]
+    /** Records the scripts that would run, and every FIFO line. */
+    final ServiceManager.Notifier notifier = { String subject, String event, String command, String line, boolean stopping ->
+        if (command != null) {
+            scripts << [subject, event, command, stopping]
+        }
+        lines << line
     }
     final List<ServiceManager> managers = []
 
     static final ServiceKey WEB = ServiceKey.of(InetAddress.getByName('10.0.0.50'), 80, Protocol.TCP)
+    /** A service some other tool made. */
+    static final VirtualService FOREIGN = VirtualService.of(Service.of(ServiceKey.of(InetAddress.getByName('203.0.113.1'), 25, Protocol.TCP), 'rr'),
+            [Destination.nat(InetAddress.getByName('203.0.113.2'), 25)])
 
     static final String CONF = '''
         virtual_server 10.0.0.50 80 {
@@ -193,6 +204,40 @@ class ServiceManagerSpec extends Specification {
         members.collect { dests(f, it) } == [['10.0.0.2:80/1'], ['10.0.0.2:80/1']]
     }
 
+    def 'each real-server and quorum change writes its FIFO line in order, with a script configured or not'() {
+        given:
+        def m = manager(new InMemoryForwarder())
+        await(m.configure(config(CONF)))
+
+        when: 'rs .2 (weight 1) goes down: live weight 2 still meets quorum 2; then .3 (weight 2) goes: 0'
+        await(m.setState(RealServerSelector.parse('10.0.0.50:80', '10.0.0.2', null), false))
+        await(m.setState(RealServerSelector.parse('10.0.0.50:80', '10.0.0.3', null), false))
+        await(m.setState(RealServerSelector.parse('10.0.0.50:80', '10.0.0.3', null), true))
+
+        then: 'the start (with its quorum) told nothing; .3 has no notify script and still has its lines'
+        lines == ['RS [10.0.0.2]:tcp:80 [10.0.0.50]:tcp:80 DOWN\n',
+                  'RS [10.0.0.3]:tcp:80 [10.0.0.50]:tcp:80 DOWN\n',
+                  'VS [10.0.0.50]:tcp:80 DOWN\n',
+                  'RS [10.0.0.3]:tcp:80 [10.0.0.50]:tcp:80 UP\n',
+                  'VS [10.0.0.50]:tcp:80 UP\n']
+        scripts*.get(1) == ['DOWN', 'QUORUM_DOWN', 'QUORUM_UP']
+    }
+
+    def 'a start without quorum is told only when it brings the sorry server in'() {
+        when:
+        await(manager(new InMemoryForwarder()).configure(config(CONF.replace('real_server 10.0.0.2 80 {', 'real_server 10.0.0.2 80 {\n alpha')
+                .replace('real_server 10.0.0.3 80 { weight 2 }', 'real_server 10.0.0.3 80 { weight 2\n alpha }')
+                + '''
+            virtual_server 10.0.0.51 80 {
+                real_server 10.0.0.4 80 { alpha }
+            }
+            ''')))
+
+        then:
+        lines == ['VS [10.0.0.50]:tcp:80 DOWN\n']
+        scripts == [['[10.0.0.50]:tcp:80', 'QUORUM_DOWN', '/bin/quorum-down', false]]
+    }
+
     def 'losing the quorum brings the sorry server and runs quorum_down; regaining it runs quorum_up'() {
         given:
         def f = new InMemoryForwarder()
@@ -259,6 +304,7 @@ class ServiceManagerSpec extends Specification {
             }
             DesiredState current() { inner.current() }
             ForwarderStats stats() { inner.stats() }
+            Forwarder.FlushScope flush() { inner.flush() }
             void close() { }
         }
         def m = manager(flaky)
@@ -336,7 +382,132 @@ class ServiceManagerSpec extends Specification {
         new InMemoryForwarder(table).current().isEmpty()
         scripts == [['[10.0.0.2]:80 of [10.0.0.50]:tcp:80', 'DOWN', '/bin/rs down', true],
                     ['[10.0.0.50]:tcp:80', 'QUORUM_DOWN', '/bin/quorum-down', true]]
+        lines == ['RS [10.0.0.2]:tcp:80 [10.0.0.50]:tcp:80 DOWN\n', 'RS [10.0.0.3]:tcp:80 [10.0.0.50]:tcp:80 DOWN\n',
+                  'VS [10.0.0.50]:tcp:80 DOWN\n']
         logged.contains('INFO forwarder: shutdown: removed 1 service')
+    }
+
+    def 'lvs_flush_on_stop flushes the whole table at shutdown; with omega only the quorum-down notification runs'() {
+        given:
+        def table = new InMemoryForwarder.Table()
+        def m = manager(new InMemoryForwarder(table))
+        await(m.configure(config('global_defs {\n lvs_flush_on_stop\n}\n' + CONF)))
+        table.addForeign(FOREIGN)
+
+        when:
+        m.stop(true, Duration.ofSeconds(5))
+
+        then: 'the foreign service goes too: that is what a flush of a shared table means'
+        table.flushes() == 1
+        new InMemoryForwarder(table).current().isEmpty()
+        table.foreign().isEmpty()
+        scripts == [['[10.0.0.50]:tcp:80', 'QUORUM_DOWN', '/bin/quorum-down', true]]
+        lines == ['VS [10.0.0.50]:tcp:80 DOWN\n']
+        logged.contains('INFO forwarder: shutdown: lvs_flush_on_stop flushed the whole memory table, services of other tools included')
+    }
+
+    def 'lvs_flush_on_stop VS removes the configured services only, without the real servers\' notifications'() {
+        given:
+        def table = new InMemoryForwarder.Table()
+        def m = manager(new InMemoryForwarder(table))
+        await(m.configure(config('global_defs {\n lvs_flush_on_stop VS\n}\n' + CONF)))
+        table.addForeign(FOREIGN)
+
+        when:
+        m.stop(true, Duration.ofSeconds(5))
+
+        then:
+        table.flushes() == 0
+        new InMemoryForwarder(table).current().isEmpty()
+        table.foreign() == DesiredState.of(FOREIGN)
+        scripts == [['[10.0.0.50]:tcp:80', 'QUORUM_DOWN', '/bin/quorum-down', true]]
+        lines == ['VS [10.0.0.50]:tcp:80 DOWN\n']
+        logged.contains('INFO forwarder: shutdown: removed 1 service (lvs_flush_on_stop VS)')
+    }
+
+    def 'with --dont-release-ipvs lvs_flush_on_stop flushes nothing'() {
+        given:
+        def table = new InMemoryForwarder.Table()
+        def m = manager(new InMemoryForwarder(table))
+        await(m.configure(config('global_defs {\n lvs_flush_on_stop\n}\n' + CONF)))
+
+        when:
+        m.stop(false, Duration.ofSeconds(5))
+
+        then:
+        table.flushes() == 0
+        dests(new InMemoryForwarder(table)) == ['10.0.0.2:80/1', '10.0.0.3:80/2']
+        lines.isEmpty()
+    }
+
+    def 'lvs_flush empties the whole table when the backend opens at start, never at a reload'() {
+        given: 'a table holding a service of another tool and one an earlier daemon left'
+        def table = new InMemoryForwarder.Table()
+        table.addForeign(FOREIGN)
+        await(manager(new InMemoryForwarder(table)).configure(config(CONF)))
+        String text = 'global_defs {\n lvs_flush\n}\n' + CONF
+        def m = manager(new InMemoryForwarder(table))
+
+        when:
+        await(m.configure(config(text)))
+
+        then: 'flushed, then the configuration applied from nothing rather than adopted'
+        table.flushes() == 1
+        table.foreign().isEmpty()
+        dests(new InMemoryForwarder(table)) == ['10.0.0.2:80/1', '10.0.0.3:80/2']
+        logged.contains('INFO forwarder: lvs_flush: flushed the whole memory table, services of other tools included')
+        logged.count { it == 'INFO forwarder: applied 1 service added, 2 real servers added (configuration)' } == 2
+
+        when:
+        await(m.configure(config(text)))
+
+        then:
+        table.flushes() == 1
+    }
+
+    def 'lvs_flush on a backend without a shared table says that only Vigil\'s own rules went'() {
+        given:
+        def inner = new InMemoryForwarder()
+        int flushed = 0
+        Forwarder own = new Forwarder() {
+            ApplyReport apply(DesiredState desired) throws KernelException { inner.apply(desired) }
+            DesiredState current() { inner.current() }
+            ForwarderStats stats() { inner.stats() }
+            Forwarder.FlushScope flush() { flushed++; inner.apply(DesiredState.EMPTY); Forwarder.FlushScope.OWNED }
+            void close() { }
+        }
+        def m = new ServiceManager({ wanted -> new Backend('nftables', own, 'test', { null } as java.util.function.Function, false) },
+                log, notifier, Duration.ofMillis(500))
+        managers << m
+
+        when:
+        await(m.configure(config('global_defs {\n lvs_flush\n}\n' + CONF)))
+
+        then:
+        flushed == 1
+        logged.contains('INFO forwarder: lvs_flush: the nftables backend has no table shared with other tools; flushed Vigil\'s own rules only')
+        dests(inner) == ['10.0.0.2:80/1', '10.0.0.3:80/2']
+    }
+
+    def 'a failed lvs_flush is logged and counted; the configuration is applied all the same'() {
+        given:
+        def inner = new InMemoryForwarder()
+        Forwarder failing = new Forwarder() {
+            ApplyReport apply(DesiredState desired) throws KernelException { inner.apply(desired) }
+            DesiredState current() { inner.current() }
+            ForwarderStats stats() { inner.stats() }
+            Forwarder.FlushScope flush() throws KernelException { throw new KernelException('IPVS_CMD_FLUSH', 1, 'Operation not permitted') }
+            void close() { }
+        }
+        def m = manager(failing)
+
+        when:
+        await(m.configure(config('global_defs {\n lvs_flush\n}\n' + CONF)))
+
+        then:
+        logged.contains('ERROR forwarder: lvs_flush failed: IPVS_CMD_FLUSH: Operation not permitted (errno 1); applying over what the table holds')
+        m.status().applyFailures == 1
+        dests(inner) == ['10.0.0.2:80/1', '10.0.0.3:80/2']
     }
 
     def 'with --dont-release-ipvs shutdown leaves the services for the next start and runs nothing'() {
@@ -382,7 +553,7 @@ class ServiceManagerSpec extends Specification {
         def table = new InMemoryForwarder.Table()
         def m = manager(new InMemoryForwarder(table))
         await(m.configure(config(CONF)))
-        table.count(WEB, new DestinationKey(InetAddress.getByName('10.0.0.2'), 80), new ForwarderStats.Counters(3, 30, 3000))
+        table.count(WEB, new DestinationKey(InetAddress.getByName('10.0.0.2'), 80), new ForwarderStats.Counters(3, 30, 20, 3000, 9000, 1, 2))
 
         expect:
         await(m.services(false)).readLines()*.stripTrailing() == '''\
@@ -390,16 +561,16 @@ class ServiceManagerSpec extends Specification {
             Prot LocalAddress:Port Scheduler Flags
               -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
             TCP  10.0.0.50:80 rr
-              -> 10.0.0.2:80                  Masq    1      -          -
-              -> 10.0.0.3:80                  Masq    2      -          -
+              -> 10.0.0.2:80                  Masq    1      1          2
+              -> 10.0.0.3:80                  Masq    2      0          0
             '''.stripIndent().readLines()
         await(m.services(true)).readLines() == '''\
             IP Virtual Server version 1.2.1 (backend=memory)
             Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
               -> RemoteAddress:Port
-            TCP  10.0.0.50:80                        3       30        -     3000        -
-              -> 10.0.0.2:80                         3       30        -     3000        -
-              -> 10.0.0.3:80                         0        0        -        0        -
+            TCP  10.0.0.50:80                        3       30       20     3000     9000
+              -> 10.0.0.2:80                         3       30       20     3000     9000
+              -> 10.0.0.3:80                         0        0        0        0        0
             '''.stripIndent().readLines()
     }
 }

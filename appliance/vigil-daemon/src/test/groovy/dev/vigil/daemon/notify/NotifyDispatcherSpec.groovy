@@ -86,9 +86,10 @@ ${instance("VI_1", 1, """
         start(instance("VI_1", 1, ""))
 
         when:
-        notifier.lvsEvent("[10.0.0.2]:80 of [10.0.0.1]:tcp:80", "DOWN", "$rec rs-down", false)
-        notifier.lvsEvent("[10.0.0.2]:80 of [10.0.0.1]:tcp:80", "UP", "$rec rs-up", false)
-        notifier.lvsEvent("[10.0.0.1]:tcp:80", "QUORUM_DOWN", "$rec", true)
+        notifier.lvsEvent("[10.0.0.2]:80 of [10.0.0.1]:tcp:80", "DOWN", "$rec rs-down", null, false)
+        notifier.lvsEvent("[10.0.0.2]:80 of [10.0.0.1]:tcp:80", "UP", "$rec rs-up", null, false)
+        notifier.lvsEvent("[10.0.0.1]:tcp:80", "QUORUM_DOWN", "$rec", null, true)
+        notifier.lvsEvent("[10.0.0.1]:tcp:80", "QUORUM_UP", null, null, false)
 
         then:
         notifier.awaitIdle(Duration.ofSeconds(5))
@@ -145,6 +146,88 @@ ${instance("VI_1", 1, "")}
         then: "the FIFO Vigil created is removed, the one it found is kept"
         !Files.exists(vfifo)
         Files.exists(fifo)
+    }
+
+    def "LVS lines go to notify_fifo and lvs_notify_fifo, VRRP lines to notify_fifo and vrrp_notify_fifo, all in call order"() {
+        given:
+        Path all = dir.resolve("all.fifo")
+        Path vrrp = dir.resolve("vrrp.fifo")
+        Path lvs = dir.resolve("lvs.fifo")
+        start("""
+global_defs {
+    notify_fifo $all
+    vrrp_notify_fifo $vrrp
+    lvs_notify_fifo $lvs
+}
+${instance("VI_1", 1, "")}
+""")
+        String rsDown = 'RS [10.0.0.2]:tcp:80 [10.0.0.1]:tcp:80 DOWN\n'
+        String vsDown = 'VS [10.0.0.1]:tcp:80 DOWN\n'
+        String master = 'INSTANCE "VI_1" MASTER 100\n'
+
+        when: 'a real server goes down with no script configured, taking the quorum with it'
+        notifier.instanceChanged("VI_1", "MASTER", 100)
+        notifier.lvsEvent("[10.0.0.2]:80 of [10.0.0.1]:tcp:80", "DOWN", null, rsDown, false)
+        notifier.lvsEvent("[10.0.0.1]:tcp:80", "QUORUM_DOWN", null, vsDown, false)
+        notifier.instanceChanged("VI_1", "BACKUP", 90)
+
+        then: 'no NUL after an LVS line: the next line follows it directly'
+        new String(readFifo(all, (master + rsDown + vsDown + 'INSTANCE "VI_1" BACKUP 90\n').length()),
+                StandardCharsets.US_ASCII) == master + rsDown + vsDown + 'INSTANCE "VI_1" BACKUP 90\n'
+        new String(readFifo(lvs, (rsDown + vsDown).length()), StandardCharsets.US_ASCII) == rsDown + vsDown
+        new String(readFifo(vrrp, (master + 'INSTANCE "VI_1" BACKUP 90\n').length()), StandardCharsets.US_ASCII) ==
+                master + 'INSTANCE "VI_1" BACKUP 90\n'
+
+        and: 'nothing else waits in any of them'
+        notifier.awaitIdle(Duration.ofSeconds(5))
+        [all, vrrp, lvs].every { pending(it) == 0 }
+        notifier.counters().fifoLinesWritten() == 8
+    }
+
+    def "one path named by notify_fifo and lvs_notify_fifo is opened once and gets each line once"() {
+        given:
+        Path fifo = dir.resolve("one.fifo")
+        start("""
+global_defs {
+    notify_fifo $fifo
+    lvs_notify_fifo $fifo
+}
+${instance("VI_1", 1, "")}
+""")
+        String up = 'RS [10.0.0.2]:tcp:80 [10.0.0.1]:tcp:80 UP\n'
+
+        when:
+        notifier.lvsEvent("[10.0.0.2]:80 of [10.0.0.1]:tcp:80", "UP", null, up, false)
+        notifier.awaitIdle(Duration.ofSeconds(5))
+
+        then:
+        new String(readFifo(fifo, up.length()), StandardCharsets.US_ASCII) == up
+        pending(fifo) == 0
+        notifier.counters().fifoLinesWritten() == 1
+    }
+
+    def "lvs_notify_fifo_script gets its FIFO's path as its last argument and reads the LVS lines"() {
+        given:
+        Path fifo = dir.resolve("lvs.fifo")
+        def reader = script(dir, "reader.sh", "echo \"\$@\" > $dir/args; exec cat \"\$2\" > $dir/lines")
+        start("""
+global_defs {
+    lvs_notify_fifo $fifo
+    lvs_notify_fifo_script "$reader first"
+}
+${instance("VI_1", 1, "")}
+""")
+
+        when:
+        notifier.instanceChanged("VI_1", "MASTER", 100)
+        notifier.lvsEvent("[10.0.0.1]:tcp:80", "QUORUM_UP", null, 'VS [10.0.0.1]:tcp:80 UP\n', false)
+
+        then: 'the VRRP line does not reach it'
+        within5s.eventually {
+            assert Files.exists(dir.resolve("lines"))
+            assert Files.readString(dir.resolve("lines")) == 'VS [10.0.0.1]:tcp:80 UP\n'
+        }
+        Files.readString(dir.resolve("args")).trim() == "first $fifo"
     }
 
     def "a FIFO nobody reads drops lines once full, counted and logged once, without blocking the caller"() {
@@ -301,6 +384,13 @@ ${instance("VI_1", 1, "")}
 
         then:
         thrown(IllegalArgumentException)
+    }
+
+    /** How many bytes wait in a FIFO: what a non-blocking read takes out of it. */
+    private static int pending(Path fifo) {
+        def p = new ProcessBuilder('sh', '-c', "timeout 1 dd if=${fifo} iflag=nonblock bs=65536 count=1 2>/dev/null | wc -c").start()
+        p.waitFor()
+        p.inputStream.text.trim() as int
     }
 
     private static byte[] readFifo(Path fifo, int length) {

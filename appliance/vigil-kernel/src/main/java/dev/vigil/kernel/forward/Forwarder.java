@@ -26,7 +26,8 @@ import dev.vigil.kernel.KernelException;
  *   <li><b>Batched.</b> One {@code apply} is sent to the kernel as few requests as the backend
  *       allows; a backend with transactions (nftables) applies it all or nothing.</li>
  *   <li><b>Ownership.</b> Only rules this forwarder created are read back, changed or deleted;
- *       anything else in the kernel is left alone.</li>
+ *       anything else in the kernel is left alone. The one exception is {@link #flush}, the
+ *       operator's explicit request ({@code lvs_flush}).</li>
  *   <li><b>Adoption.</b> Ownership is recorded in the kernel, not in the process: a new instance
  *       (a restarted daemon) sees the rules an earlier one made through {@link #current()} and
  *       takes them over without flushing them.</li>
@@ -43,6 +44,26 @@ public interface Forwarder extends AutoCloseable {
 
     /** Counters of the owned services and destinations. */
     ForwarderStats stats() throws KernelException;
+
+    /**
+     * Empties the backend's load-balancing table, as keepalived's {@code lvs_flush} and
+     * {@code lvs_flush_on_stop} do. A backend whose kernel facility is one table shared by every
+     * tool (IPVS, one per network namespace) flushes all of it, rules of other tools included, and
+     * says {@link FlushScope#EVERYTHING}: that is what the operator asked for. A backend whose rules
+     * live in tables of their own (nftables) has nothing global to flush; it removes every rule it
+     * owns and says {@link FlushScope#OWNED}. Either way the forwarder owns nothing afterwards, and
+     * the next {@link #apply} starts from an empty table. Blocking; on failure the kernel may hold
+     * part of what it held.
+     */
+    FlushScope flush() throws KernelException;
+
+    /** What {@link #flush} removed. */
+    enum FlushScope {
+        /** The whole table, including rules this forwarder did not create. */
+        EVERYTHING,
+        /** Only the rules this forwarder owns; the backend has no table shared with other tools. */
+        OWNED
+    }
 
     /** Releases the forwarder's kernel handles; the rules stay in place. */
     @Override

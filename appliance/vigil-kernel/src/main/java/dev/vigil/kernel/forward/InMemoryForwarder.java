@@ -9,7 +9,8 @@ import dev.vigil.kernel.KernelException;
 /**
  * A {@link Forwarder} over an in-memory {@link Table} that stands for the kernel: several
  * forwarders over one table behave like successive daemons on one host, and the table's foreign
- * services stand for rules someone else made.
+ * services stand for rules someone else made. The table is one shared table, as IPVS's is, so
+ * {@link #flush} empties all of it.
  */
 public final class InMemoryForwarder implements Forwarder {
     private final Table table;
@@ -77,6 +78,19 @@ public final class InMemoryForwarder implements Forwarder {
         }
     }
 
+    /** Empties the whole table, foreign services and counters included, as an IPVS flush does. */
+    @Override
+    public FlushScope flush() throws KernelException {
+        checkOpen();
+        synchronized (table) {
+            table.owned = DesiredState.EMPTY;
+            table.foreign = DesiredState.EMPTY;
+            table.counters.clear();
+            table.flushes++;
+            return FlushScope.EVERYTHING;
+        }
+    }
+
     @Override
     public void close() {
         closed = true;
@@ -94,6 +108,7 @@ public final class InMemoryForwarder implements Forwarder {
         private DesiredState foreign = DesiredState.EMPTY;
         private final Map<CounterKey, ForwarderStats.Counters> counters = new TreeMap<>();
         private int batches;
+        private int flushes;
 
         private record CounterKey(ServiceKey service, DestinationKey destination) implements Comparable<CounterKey> {
             @Override
@@ -118,7 +133,15 @@ public final class InMemoryForwarder implements Forwarder {
             return batches;
         }
 
-        /** Counts traffic to an owned destination, as the kernel would when forwarding. */
+        /** How many times a forwarder flushed the table. */
+        public synchronized int flushes() {
+            return flushes;
+        }
+
+        /**
+         * Counts traffic to an owned destination, as the kernel would when forwarding: {@code add}
+         * is added to what was counted before ({@link ForwarderStats.Counters#plus}).
+         */
         public synchronized void count(ServiceKey service, DestinationKey destination, ForwarderStats.Counters add) {
             if (!owns(service, destination)) {
                 throw new IllegalArgumentException("no owned destination " + destination + " in " + service);

@@ -17,6 +17,9 @@ abstract class ForwarderContractSpec extends Specification {
     /** Whether the rule {@link #plantForeignRule} made is still there, unchanged. */
     abstract boolean foreignRuleIntact()
 
+    /** What {@link Forwarder#flush} removes in this backend: its whole shared table, or only its own rules. */
+    abstract Forwarder.FlushScope flushScope()
+
     /** The scheduler used for the contract's services; every backend supports {@code rr} and {@code wrr}. */
     String scheduler() { 'wrr' }
 
@@ -210,5 +213,26 @@ abstract class ForwarderContractSpec extends Specification {
         stats.services().keySet() == [web, dns] as Set
         stats.services()[web].destinations().keySet() == twoServices().services()[web].destinations().keySet()
         stats.services()[web].total().connections() >= 0
+    }
+
+    def "a flush leaves the forwarder owning nothing; foreign rules go too only where the table is shared"() {
+        given:
+        plantForeignRule()
+        def f = forwarder()
+        f.apply(twoServices())
+
+        when:
+        def scope = f.flush()
+
+        then:
+        scope == flushScope()
+        f.current().isEmpty()
+        forwarder().current().isEmpty()
+        foreignRuleIntact() == (scope == Forwarder.FlushScope.OWNED)
+
+        and: 'the same state is then made again from nothing'
+        f.apply(twoServices()).operations().count { it instanceof ForwardingOp.AddService } == 2
+        f.current() == twoServices()
+        foreignRuleIntact() == (scope == Forwarder.FlushScope.OWNED)
     }
 }

@@ -16,6 +16,9 @@ class InMemoryForwarderSpec extends ForwarderContractSpec {
     @Override
     boolean foreignRuleIntact() { table.foreign() == DesiredState.of(foreign) }
 
+    @Override
+    Forwarder.FlushScope flushScope() { Forwarder.FlushScope.EVERYTHING }
+
     def "each apply that changes something is one batch; an idempotent one is none"() {
         given:
         def f = forwarder()
@@ -64,6 +67,55 @@ class InMemoryForwarderSpec extends ForwarderContractSpec {
         then:
         f.stats().services()[web].destinations()[d1] == ForwarderStats.Counters.ZERO
         f.stats().services()[web].destinations()[d2] == new ForwarderStats.Counters(2, 20, 2000)
+    }
+
+    def "counters carry both directions and the connection gauges; what one side does not count stays unknown in a sum"() {
+        given:
+        def f = forwarder()
+        f.apply(twoServices())
+        def d1 = new DestinationKey(ip('198.51.100.1'), 8080)
+        def d2 = new DestinationKey(ip('198.51.100.2'), 8080)
+        table.count(web, d1, new ForwarderStats.Counters(4, 40, 30, 4000, 9000, 2, 1))
+        table.count(web, d1, new ForwarderStats.Counters(1, 10, 5, 1000, 500, 1, 0))
+        table.count(web, d2, new ForwarderStats.Counters(2, 20, 2000))
+
+        expect:
+        f.stats().services()[web].destinations()[d1] == new ForwarderStats.Counters(5, 50, 35, 5000, 9500, 3, 1)
+        with(f.stats().services()[web].total()) {
+            connections() == 7
+            inPackets() == 70
+            inBytes() == 7000
+            outPackets() == ForwarderStats.Counters.UNKNOWN
+            outBytes() == ForwarderStats.Counters.UNKNOWN
+            activeConnections() == ForwarderStats.Counters.UNKNOWN
+            !ForwarderStats.Counters.known(inactiveConnections())
+        }
+    }
+
+    def "a counter below zero other than UNKNOWN is refused"() {
+        when:
+        new ForwarderStats.Counters(0, 0, -2)
+
+        then:
+        def e = thrown(IllegalArgumentException)
+        e.message == 'counter -2 (expected: >= 0, or UNKNOWN)'
+    }
+
+    def "a flush empties the whole table, foreign services and counters included"() {
+        given:
+        plantForeignRule()
+        def f = forwarder()
+        f.apply(twoServices())
+        table.count(web, new DestinationKey(ip('198.51.100.1'), 8080), new ForwarderStats.Counters(1, 10, 1000))
+
+        when:
+        f.flush()
+        f.apply(twoServices())
+
+        then:
+        table.flushes() == 1
+        table.foreign().isEmpty()
+        f.stats().services()[web].total() == ForwarderStats.Counters.ZERO
     }
 
     def "a closed forwarder refuses calls"() {

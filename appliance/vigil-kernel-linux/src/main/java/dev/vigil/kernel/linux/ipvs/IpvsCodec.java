@@ -55,6 +55,8 @@ public final class IpvsCodec {
     public static final int CMD_SET_DEST = 6;
     public static final int CMD_DEL_DEST = 7;
     public static final int CMD_GET_DEST = 8;
+    /** {@code IPVS_CMD_FLUSH}: removes every service of the namespace, whoever made it. */
+    public static final int CMD_FLUSH = 17;
 
     static final int CMD_ATTR_SERVICE = 1;
     static final int CMD_ATTR_DEST = 2;
@@ -77,6 +79,8 @@ public final class IpvsCodec {
     static final int DEST_WEIGHT = 4;
     static final int DEST_U_THRESH = 5;
     static final int DEST_L_THRESH = 6;
+    static final int DEST_ACTIVE_CONNS = 7;
+    static final int DEST_INACT_CONNS = 8;
     static final int DEST_STATS = 10;
     static final int DEST_ADDR_FAMILY = 11;
     static final int DEST_STATS64 = 12;
@@ -172,6 +176,11 @@ public final class IpvsCodec {
         Netlink.Builder b = ack(family, CMD_DEL_SERVICE).beginNested(CMD_ATTR_SERVICE);
         identity(b, key);
         return b.endNested();
+    }
+
+    /** {@code IPVS_CMD_FLUSH}: no attributes; the kernel empties the namespace's whole IPVS table. */
+    public static Netlink.Builder flush(int family) {
+        return ack(family, CMD_FLUSH);
     }
 
     /** {@code IPVS_CMD_GET_SERVICE} as a dump of every service in the namespace. */
@@ -321,7 +330,9 @@ public final class IpvsCodec {
         int timeout = s.u32(SVC_TIMEOUT, 0);
         int prefix = prefix(af, required(s, SVC_NETMASK, 4, "IPVS_SVC_ATTR_NETMASK"));
         Service service = new Service(key, scheduler, timeout, prefix, flagNames(bits, scheduler));
-        return new ServiceEntry(service, counters(s, SVC_STATS64, SVC_STATS));
+        // IPVS keeps no connection gauges per service, only per destination.
+        return new ServiceEntry(service, counters(s, SVC_STATS64, SVC_STATS, ForwarderStats.Counters.UNKNOWN,
+                ForwarderStats.Counters.UNKNOWN));
     }
 
     /**
@@ -388,7 +399,9 @@ public final class IpvsCodec {
         int weight = u32(required(d, DEST_WEIGHT, 4, "IPVS_DEST_ATTR_WEIGHT"));
         Destination destination = new Destination(address, port, method, weight,
                 d.u32(DEST_U_THRESH, 0), d.u32(DEST_L_THRESH, 0));
-        return new DestinationEntry(destination, counters(d, DEST_STATS64, DEST_STATS));
+        return new DestinationEntry(destination, counters(d, DEST_STATS64, DEST_STATS,
+                gauge(d, DEST_ACTIVE_CONNS, "IPVS_DEST_ATTR_ACTIVE_CONNS"),
+                gauge(d, DEST_INACT_CONNS, "IPVS_DEST_ATTR_INACT_CONNS")));
     }
 
     /** The named flags for {@code bits}, ignoring PERSISTENT (implied by the timeout) and HASHED. */
@@ -410,31 +423,57 @@ public final class IpvsCodec {
         return names;
     }
 
-    private static ForwarderStats.Counters counters(Netlink.Attributes parent, int stats64, int stats32) {
+    /**
+     * The counters of a service or destination: {@code IPVS_*_ATTR_STATS64} when present (every
+     * counter a u64, Linux 4.1+), else {@code IPVS_*_ATTR_STATS}, where the connection and packet
+     * counters are u32 and the byte counters u64 (net/netfilter/ipvs/ip_vs_ctl.c,
+     * {@code ip_vs_genl_fill_stats}). Each value is read by its attribute's length, so either
+     * layout decodes whole. A counter the reply lacks is 0.
+     */
+    private static ForwarderStats.Counters counters(Netlink.Attributes parent, int stats64, int stats32,
+                                                    long active, long inactive) {
         Netlink.Attributes st = parent.nested(stats64);
-        boolean wide = !st.all().isEmpty();
-        if (!wide) {
+        if (st.all().isEmpty()) {
             st = parent.nested(stats32);
         }
-        return new ForwarderStats.Counters(counter(st, STATS_CONNS, wide),
-                counter(st, STATS_INPKTS, wide) + counter(st, STATS_OUTPKTS, wide),
-                counter(st, STATS_INBYTES, wide) + counter(st, STATS_OUTBYTES, wide));
+        return new ForwarderStats.Counters(counter(st, STATS_CONNS), counter(st, STATS_INPKTS),
+                counter(st, STATS_OUTPKTS), counter(st, STATS_INBYTES), counter(st, STATS_OUTBYTES), active, inactive);
     }
 
-    private static long counter(Netlink.Attributes st, int type, boolean wide) {
+    private static long counter(Netlink.Attributes st, int type) {
         byte[] v = st.bytes(type);
         if (v == null) {
             return 0;
         }
         ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.nativeOrder());
-        if (wide && v.length >= 8) {
-            return b.getLong(0);
+        if (v.length >= 8) {
+            long n = b.getLong(0);
+            if (n < 0) {
+                throw new IllegalArgumentException("IPVS stats attribute " + type + ": "
+                        + Long.toUnsignedString(n) + " (expected: < 2^63)");
+            }
+            return n;
         }
         if (v.length >= 4) {
             return Integer.toUnsignedLong(b.getInt(0));
         }
         throw new IllegalArgumentException("IPVS stats attribute " + type + ": " + v.length
-                + " bytes (expected: " + (wide ? 8 : 4) + ")");
+                + " bytes (expected: 4 or 8)");
+    }
+
+    /**
+     * A destination's connection gauge ({@code IPVS_DEST_ATTR_ACTIVE_CONNS} or {@code _INACT_CONNS},
+     * u32), or {@link ForwarderStats.Counters#UNKNOWN} when the reply lacks it.
+     */
+    private static long gauge(Netlink.Attributes d, int type, String name) {
+        byte[] v = d.bytes(type);
+        if (v == null) {
+            return ForwarderStats.Counters.UNKNOWN;
+        }
+        if (v.length < 4) {
+            throw new IllegalArgumentException("IPVS reply: " + name + " of " + v.length + " bytes (expected: >= 4)");
+        }
+        return Integer.toUnsignedLong(u32(v));
     }
 
     private static Netlink.Attributes genlAttributes(Netlink.Message m) {

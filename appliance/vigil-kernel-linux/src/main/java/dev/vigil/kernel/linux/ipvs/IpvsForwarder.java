@@ -58,11 +58,15 @@ import dev.vigil.kernel.linux.NetlinkSocket;
  * <p>Everything the port expresses maps onto IPVS: address+port and fwmark services, TCP, UDP and
  * SCTP, IPv4 and IPv6, every scheduler the kernel has (by name), persistence timeout and prefix,
  * the {@code ops}/{@code sh-*}/{@code mh-*} flags, NAT, DR and TUN per destination, weights and
- * thresholds. {@link #stats()} reports connections, packets and bytes in both directions, as the
+ * thresholds. {@link #stats()} reports connections, and packets and bytes in each direction, as the
  * kernel last summed them: IPVS folds its per-CPU counters into the figures it reports every 2 s
  * (its rate estimator, net/netfilter/ipvs/ip_vs_est.c), so a new connection may show up to 2 s late.
+ * Each destination also has its active and inactive connection gauges, read as they are now.
  * Services someone else made are told apart by their identity alone, so one the port cannot model
  * (a persistence mask that is not a prefix, a fwmark of 2^31 or more) is passed over, not fatal.
+ *
+ * <p>{@link #flush} sends {@code IPVS_CMD_FLUSH}: the namespace's whole table goes, rules of other
+ * tools included, as keepalived's {@code lvs_flush} does; the registry is emptied after it.
  */
 public final class IpvsForwarder implements Forwarder {
     /** The default registry file. */
@@ -380,6 +384,19 @@ public final class IpvsForwarder implements Forwarder {
         Snapshot s = snapshot(true);
         known = new Known(s.owned(), s.listed(), s.foreign());
         return s.stats();
+    }
+
+    /**
+     * Flushes the namespace's whole IPVS table, then empties the registry: nothing is Vigil's any
+     * more, so a service someone makes later under a key Vigil had is not taken for Vigil's.
+     */
+    @Override
+    public synchronized FlushScope flush() throws KernelException {
+        checkOpen();
+        known = null;
+        channel.request("IPVS_CMD_FLUSH", IpvsCodec.flush(family), "flush");
+        registry.write(new TreeSet<>());
+        return FlushScope.EVERYTHING;
     }
 
     /** Reads the registry and the kernel, and remembers what it read. */

@@ -218,6 +218,18 @@ public final class NftablesForwarder implements Forwarder {
         return new ForwarderStats(out);
     }
 
+    /**
+     * nftables has no load-balancing table shared with other tools, so a flush removes every
+     * service from Vigil's own tables (read afresh), and nothing else.
+     */
+    @Override
+    public synchronized FlushScope flush() throws KernelException {
+        checkOpen();
+        model = null;
+        apply(DesiredState.EMPTY);
+        return FlushScope.OWNED;
+    }
+
     @Override
     public synchronized void close() {
         if (!closed) {

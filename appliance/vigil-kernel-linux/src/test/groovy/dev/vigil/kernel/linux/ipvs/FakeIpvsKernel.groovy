@@ -65,6 +65,9 @@ class FakeIpvsKernel {
         }
         def m = asMessage(bytes)
         switch (cmd) {
+            case IpvsCodec.CMD_FLUSH:
+                services.clear()
+                return []
             case IpvsCodec.CMD_GET_SERVICE:
                 return services.values().collect { asMessage(IpvsCodec.newService(FAMILY, it.service()).build(0)) }
             case IpvsCodec.CMD_GET_DEST:

@@ -24,6 +24,7 @@ import java.nio.ByteOrder
 @Requires(value = { ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN }, reason = 'byte fixtures are for little-endian hosts (x86_64)')
 class IpvsCodecSpec extends Specification {
     static final int FAMILY = 0x1b
+    static final long UNKNOWN = ForwarderStats.Counters.UNKNOWN
 
     static byte[] hex(String s) {
         s = s.replaceAll(/#[^\n]*/, '').replaceAll(/\s+/, '')
@@ -197,6 +198,14 @@ class IpvsCodecSpec extends Specification {
         """)
     }
 
+    def "a flush is IPVS_CMD_FLUSH without attributes"() {
+        expect:
+        IpvsCodec.flush(FAMILY).build(4) == hex('''
+            14000000 1b00 0500 04000000 00000000      # 20 bytes, the IPVS family, REQUEST|ACK, seq 4
+            11 01 0000                                # IPVS_CMD_FLUSH (17), version 1
+        ''')
+    }
+
     def "an IPv6 destination has a full 16-byte address and AF_INET6"() {
         given:
         def key = ServiceKey.of(ip('2001:db8::10'), 443, Protocol.TCP)
@@ -240,7 +249,7 @@ class IpvsCodecSpec extends Specification {
 
         then:
         entry.service() == new Service(web, 'wrr', 120, 32, [] as Set)
-        entry.stats() == new ForwarderStats.Counters(7, 150, 0x100000000L + 3000)
+        entry.stats() == new ForwarderStats.Counters(7, 100, 50, 0x100000000L, 3000, UNKNOWN, UNKNOWN)
     }
 
     def "a destination dump reply decodes, with 32-bit stats when no 64-bit ones are present"() {
@@ -270,7 +279,55 @@ class IpvsCodecSpec extends Specification {
 
         then:
         entry.destination() == new Destination(ip('198.51.100.1'), 8080, ForwardingMethod.DR, 3, 100, 10)
-        entry.stats() == new ForwarderStats.Counters(9, 0, 0)
+        entry.stats() == new ForwarderStats.Counters(9, 0, 0, 0, 0, 2, 1)
+    }
+
+    /** A masquerading destination of 198.51.100.1:8080, weight 1, followed by {@code rest}; {@code len} is the nest's length. */
+    static byte[] destinationReply(String len, String rest) {
+        hex("""
+            05 01 0000
+            ${len} 0200
+              1400 0100 c6336401 00000000 00000000 00000000
+              0600 0200 1f90 0000
+              0800 0300 00000000                      # FWD_METHOD MASQ
+              0800 0400 01000000                      # WEIGHT 1
+              ${rest}
+        """)
+    }
+
+    def "the kernel's 32-bit STATS decode whole: u32 connections and packets, u64 bytes, a PAD attribute passed over"() {
+        given: 'ip_vs_genl_fill_stats writes the byte counters with nla_put_u64_64bit even in STATS'
+        def payload = destinationReply('6800', '''
+              3800 0a00                               # STATS, 56 bytes
+                0800 0100 05000000                    # CONNS 5
+                0800 0200 ffffffff                    # INPKTS 2^32 - 1
+                0800 0300 28000000                    # OUTPKTS 40
+                0400 0b00                             # PAD
+                0c00 0400 0100000001000000            # INBYTES 2^32 + 1
+                0c00 0500 e803000000000000            # OUTBYTES 1000
+        ''')
+
+        when:
+        def entry = IpvsCodec.parseDestination(new Netlink.Message(FAMILY, Netlink.NLM_F_MULTI, 6, 0, payload), AddressFamily.INET)
+
+        then: 'no ACTIVE_CONNS or INACT_CONNS in the reply: the gauges are unknown, not 0'
+        entry.stats() == new ForwarderStats.Counters(5, 0xffffffffL, 40, 0x100000001L, 1000, UNKNOWN, UNKNOWN)
+    }
+
+    def "a short connection gauge, a stats value of 2 bytes or a 64-bit counter beyond a long is refused"() {
+        when:
+        IpvsCodec.parseDestination(new Netlink.Message(FAMILY, 0, 1, 0, destinationReply(len, rest)), AddressFamily.INET)
+
+        then:
+        def e = thrown(IllegalArgumentException)
+        e.message == text
+
+        where:
+        len    | rest                                              | text
+        '3800' | '0600 0700 0200 0000'                             | 'IPVS reply: IPVS_DEST_ATTR_ACTIVE_CONNS of 2 bytes (expected: >= 4)'
+        '3800' | '0600 0800 0100 0000'                             | 'IPVS reply: IPVS_DEST_ATTR_INACT_CONNS of 2 bytes (expected: >= 4)'
+        '3c00' | '0c00 0a00 0600 0100 0700 0000'                   | 'IPVS stats attribute 1: 2 bytes (expected: 4 or 8)'
+        '4000' | '1000 0c00 0c00 0200 0000000000000080'            | 'IPVS stats attribute 2: 9223372036854775808 (expected: < 2^63)'
     }
 
     def "malformed dump replies are refused with what is wrong"() {

@@ -40,6 +40,53 @@ class IpvsForwarderFakeKernelSpec extends ForwarderContractSpec {
     @Override
     boolean foreignRuleIntact() { kernel.services[foreign.key()]?.service() == foreign }
 
+    @Override
+    Forwarder.FlushScope flushScope() { Forwarder.FlushScope.EVERYTHING }
+
+    def "a flush is one IPVS_CMD_FLUSH, after which the ownership file lists nothing"() {
+        given:
+        def f = forwarder()
+        f.apply(twoServices())
+        kernel.commands.clear()
+
+        when:
+        f.flush()
+
+        then:
+        kernel.commands == [IpvsCodec.CMD_FLUSH]
+        registry.toFile().readLines().findAll { !it.startsWith('#') } == []
+
+        when: 'someone else makes a service under a key that was Vigil\'s'
+        kernel.plant(Service.of(web, 'lc'))
+
+        then: 'it is not taken for Vigil\'s'
+        forwarder().current().isEmpty()
+
+        when:
+        f.apply(twoServices())
+
+        then: 'and applying that key is refused'
+        def e = thrown(KernelException)
+        e.errno() == 17
+        kernel.services[web].service() == Service.of(web, 'lc')
+    }
+
+    def "a failed flush is reported and leaves the ownership file as it was"() {
+        given:
+        def f = forwarder()
+        f.apply(twoServices())
+        kernel.failCommand = IpvsCodec.CMD_FLUSH
+
+        when:
+        f.flush()
+
+        then:
+        def e = thrown(KernelException)
+        e.call() == 'IPVS_CMD_FLUSH'
+        registry.toFile().readLines().findAll { !it.startsWith('#') } == ['tcp 192.0.2.10 80', 'udp 192.0.2.11 53']
+        f.current() == twoServices()
+    }
+
     def "a kernel without the IPVS family gets a clear message"() {
         given:
         kernel.familyRegistered = false

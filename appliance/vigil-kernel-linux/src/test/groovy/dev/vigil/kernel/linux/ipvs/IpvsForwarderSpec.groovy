@@ -61,6 +61,9 @@ class IpvsForwarderSpec extends ForwarderContractSpec {
         out.contains('TCP  192.0.2.99:443 lc') && out =~ /198\.51\.100\.99:443\s+Masq\s+7/
     }
 
+    @Override
+    Forwarder.FlushScope flushScope() { Forwarder.FlushScope.EVERYTHING }
+
     def "foreign services the port cannot describe are passed over, not fatal"() {
         given: 'someone else persists by a mask that is no prefix, and marks beyond 2^31 (ipvsadm and the kernel accept both)'
         sh('ip', 'netns', 'exec', ns, 'ipvsadm', '-A', '-t', '192.0.2.98:80', '-s', 'rr', '-p', '60', '-M', '255.0.255.0')

@@ -96,6 +96,9 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
     String foreignBefore
 
     @Override
+    Forwarder.FlushScope flushScope() { Forwarder.FlushScope.OWNED }
+
+    @Override
     boolean foreignRuleIntact() {
         def listing = sh('ip', 'netns', 'exec', ns, 'nft', 'list', 'table', 'ip', 'foreign')
         listing == foreignBefore && listing.contains('ip daddr 192.0.2.10 tcp dport 80 counter packets 0 bytes 0 jump sub')
