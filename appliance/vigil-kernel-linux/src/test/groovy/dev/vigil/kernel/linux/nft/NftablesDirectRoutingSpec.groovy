@@ -203,10 +203,10 @@ class NftablesDirectRoutingSpec extends Specification {
         and: 'the forwarder counted the packets it sent on to each (not connections: DR keeps no state)'
         def after = counted(VIP, SERVERS)
         ['rs1', 'rs2'].every { rs ->
-            long sent = after[rs].packets() - before[rs].packets()
+            long sent = after[rs].inPackets() - before[rs].inPackets()
             int connections = answers.count { it.server == rs }
             // Each connection: SYN, request, FIN and ACKs from the client; a header is 40 bytes or more.
-            after[rs].connections() == 0 && sent >= 3 * connections && after[rs].bytes() - before[rs].bytes() >= 40 * sent
+            after[rs].connections() == 0 && sent >= 3 * connections && after[rs].inBytes() - before[rs].inBytes() >= 40 * sent
         }
 
         and: 'the director keeps no connection state for them: the originals die unconfirmed, the copies are untracked'
