@@ -572,21 +572,7 @@ add element ip ${where} services { 192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_8
 
     def "HTTP through the VIP is balanced round robin over two servers and counted per destination"() {
         given: 'client -- director -- server; the director owns the VIP and is the server\'s gateway'
-        int n = ThreadLocalRandom.current().nextInt(1, 250)
-        String client = newNamespace('c')
-        String server = newNamespace('s')
-        sh('ip', '-n', ns, 'link', 'add', "vc${id}", 'type', 'veth', 'peer', 'name', "vcp${id}", 'netns', client)
-        sh('ip', '-n', ns, 'link', 'add', "vs${id}", 'type', 'veth', 'peer', 'name', "vsp${id}", 'netns', server)
-        sh('ip', '-n', ns, 'addr', 'add', "10.${n}.1.1/24", 'dev', "vc${id}")
-        sh('ip', '-n', ns, 'addr', 'add', "10.${n}.1.100/32", 'dev', "vc${id}")
-        sh('ip', '-n', ns, 'addr', 'add', "10.${n}.2.1/24", 'dev', "vs${id}")
-        sh('ip', '-n', client, 'addr', 'add', "10.${n}.1.2/24", 'dev', "vcp${id}")
-        sh('ip', '-n', server, 'addr', 'add', "10.${n}.2.2/24", 'dev', "vsp${id}")
-        ["vc${id}", "vs${id}"].each { sh('ip', '-n', ns, 'link', 'set', it, 'up') }
-        sh('ip', '-n', client, 'link', 'set', "vcp${id}", 'up')
-        sh('ip', '-n', server, 'link', 'set', "vsp${id}", 'up')
-        sh('ip', '-n', server, 'route', 'add', 'default', 'via', "10.${n}.2.1")
-        sh('ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
+        def (int n, String client, String server) = natLine()
         def dirs = [8080, 8081].collect { port ->
             def dir = File.createTempDir()
             new File(dir, 'id').text = "server-${port}"
@@ -660,13 +646,12 @@ add element ip ${where} services { 192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_8
         """
     }
 
-    /** The tables of {@code netns}, one {@code family name} line each. */
-    static List<String> tables(String netns) {
-        sh('ip', 'netns', 'exec', netns, 'nft', 'list', 'tables').readLines()*.trim().findAll()*.replace('table ', '')
-    }
-
-    def "the earlier layout's table is deleted in the first apply's transaction, and a connection it translated keeps flowing"() {
-        given: 'client -- director -- server, echo servers on 8080 and 8081 that prefix their port'
+    /**
+     * client -- director -- server: two new namespaces on veth links to the director's
+     * ({@code ns}), the director holding the VIP {@code 10.n.1.100} and routing for the server.
+     * Returns n (the second octet, random so that runs do not collide), the client and the server.
+     */
+    List natLine() {
         int n = ThreadLocalRandom.current().nextInt(1, 250)
         String client = newNamespace('c')
         String server = newNamespace('s')
@@ -682,6 +667,17 @@ add element ip ${where} services { 192.0.2.10 . tcp . 80 : jump s_tcp_c000020a_8
         sh('ip', '-n', server, 'link', 'set', "vsp${id}", 'up')
         sh('ip', '-n', server, 'route', 'add', 'default', 'via', "10.${n}.2.1")
         sh('ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
+        [n, client, server]
+    }
+
+    /** The tables of {@code netns}, one {@code family name} line each. */
+    static List<String> tables(String netns) {
+        sh('ip', 'netns', 'exec', netns, 'nft', 'list', 'tables').readLines()*.trim().findAll()*.replace('table ', '')
+    }
+
+    def "the earlier layout's table is deleted in the first apply's transaction, and a connection it translated keeps flowing"() {
+        given: 'client -- director -- server, echo servers on 8080 and 8081 that prefix their port'
+        def (int n, String client, String server) = natLine()
         def scripts = File.createTempDir()
         def echo = new File(scripts, 'echo.py')
         echo.text = ECHO_SERVER
