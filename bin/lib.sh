@@ -42,10 +42,15 @@ vigil_ensure_packages() {
 
 vigil_daemon_target() { echo "$VIGIL_ROOT/appliance/vigil-daemon/target"; }
 
-# Builds the project unless a build exists.
+# The plugins directory of a source checkout: every build of plugins/* installs its zip there
+# (it is also the daemon's default, "plugins" next to its jar). VIGIL_PLUGINS_DIR overrides it.
+vigil_plugins_dir() { echo "${VIGIL_PLUGINS_DIR:-$(vigil_daemon_target)/plugins}"; }
+
+# Builds the project unless a build exists (the daemon, its libraries and the plugins).
 vigil_ensure_built() {
     local t; t=$(vigil_daemon_target)
-    if ls "$t"/vigil-daemon-*.jar >/dev/null 2>&1 && [ -d "$t/lib" ]; then return 0; fi
+    if ls "$t"/vigil-daemon-*.jar >/dev/null 2>&1 && [ -d "$t/lib" ] \
+        && ls "$t"/plugins/*.zip >/dev/null 2>&1; then return 0; fi
     vigil_ensure_packages mvn:maven || return 1
     echo "vigil: no build found, building (first use)" >&2
     (cd "$VIGIL_ROOT" && JAVA_HOME=$(vigil_java_home) mvn -B -ntp -DskipTests install) >&2

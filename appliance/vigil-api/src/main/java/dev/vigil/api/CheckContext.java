@@ -1,34 +1,59 @@
 package dev.vigil.api;
 
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketChannel;
+
 import java.time.Duration;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.LongSupplier;
 
 /**
- * What the host hands a checker for one target. The plugin never sees the plugin manager or the
- * engine: only this context.
+ * What the host gives one checker instance (one block of one real server): its configuration, its
+ * target, the shared Netty event loop to do I/O and keep timers on, a clock and a logger. The
+ * plugin sees nothing else of the daemon: not the plugin manager, the other targets or the
+ * forwarder. Results go back through the stage {@link Probe#run()} returns, which ties each result
+ * to its probe.
  *
- * <p>Threading: {@link #executor()} is a single-threaded executor owned by the host for this
- * target; the checker must not block it (use asynchronous I/O) and must not create threads.
+ * <p><b>Threading.</b> Every method is cheap, thread-safe and non-blocking.
+ *
+ * <p><b>The event loop.</b> Checkers are asynchronous: a probe registers its channels on
+ * {@link #eventLoop()} (Netty's epoll transport on Linux) and is called back there. The host runs
+ * a few event-loop threads for all targets of all plugins, so that 10,000 targets share two
+ * threads: code running on the loop (channel handlers, listeners, scheduled tasks) must never
+ * block, sleep or wait for another thread. The loop is also the checker's scheduler
+ * ({@code eventLoop().schedule(...)}). Netty is supplied by the host: a plugin depends on it with
+ * {@code provided} scope and never bundles its own copy.
  */
 public interface CheckContext {
 
+    /** What to probe. */
     CheckTarget target();
 
-    /** The checker's configuration block as written in keepalived.conf. */
+    /** The checker's block as written, with locations. */
     ConfigBlock config();
 
-    /** Per-probe timeout ({@code connect_timeout}); the host fails a probe that exceeds it. */
-    Duration timeout();
+    /**
+     * {@code connect_timeout}: how long a probe may take, connection and answer included (keepalived
+     * uses it for both). The host allows a short grace period beyond it before it fails the probe
+     * with {@link CheckResult.Status#PLUGINERR}.
+     */
+    Duration connectTimeout();
 
-    ScheduledExecutorService executor();
+    /** The event loop this target's probes run on; the same loop for every probe of this instance. */
+    EventLoop eventLoop();
 
-    /** Monotonic time in nanoseconds. */
-    LongSupplier nanoTime();
+    /** The TCP channel class for {@link #eventLoop()} ({@code EpollSocketChannel} on Linux), for a {@code Bootstrap}. */
+    Class<? extends SocketChannel> socketChannelType();
 
-    /** Reports the result of one probe; may be called from any thread. */
-    void report(CheckResult result);
+    /** The UDP channel class for {@link #eventLoop()} ({@code EpollDatagramChannel} on Linux). */
+    Class<? extends DatagramChannel> datagramChannelType();
 
-    /** A logger line attributed to this target and plugin. */
-    void log(String message);
+    /** Monotonic time in nanoseconds (any origin): measure with it, never with the wall clock. */
+    long nanoTime();
+
+    /**
+     * The logger for this instance: its lines carry the target's name and the checker keyword.
+     * The host logs every state change itself; log what only the plugin knows, sparingly (a line
+     * per probe of 10,000 targets floods the log).
+     */
+    System.Logger logger();
 }

@@ -78,6 +78,7 @@ final class Daemon {
     private final Instant started = Instant.now();
     private final RateLimiter dropLimiter = new RateLimiter(Duration.ofSeconds(10));
     private final EventLog eventLog = EventLog.daemon();
+    private final HealthChecks checks = new HealthChecks(eventLog);
 
     private volatile String node;
     private volatile VrrpRouter router;
@@ -96,6 +97,7 @@ final class Daemon {
     /** Loads, checks and maps the configuration; logs every diagnostic; null when it cannot run. */
     Loaded load() {
         LoadResult result = loader.get();
+        result = checks.validate(result);
         report(result.diagnostics());
         if (result.hasErrors()) {
             return null;
@@ -155,6 +157,7 @@ final class Daemon {
                 notifier.lvsEvent(subject, event, command, line, stopping));
         services = lb;
         await(lb.configure(initial.config()), "the forwarder's first apply");
+        checks.start(initial.config(), lb);
         StatusServer statusServer = startApi();
 
         Log.info("vigil", "starting node " + node + " (pid " + ProcessHandle.current().pid() + ", "
@@ -167,6 +170,7 @@ final class Daemon {
         } catch (KernelException | RuntimeException e) {
             Log.error("vigil", "start failed: " + e.getMessage());
             trackers.close();
+            checks.close();
             r.shutdown(SHUTDOWN_LIMIT);
             lb.stop(releaseServices, SHUTDOWN_LIMIT);
             return 1;
@@ -182,6 +186,7 @@ final class Daemon {
 
         Log.info("vigil", command + ": stopping");
         trackers.close();
+        checks.close();
         List<InstanceStatus> before = r.status();
         r.shutdown(SHUTDOWN_LIMIT);
         for (InstanceStatus s : before) {
@@ -287,6 +292,7 @@ final class Daemon {
         Thread.ofVirtual().name("notify-close").start(old::close);
 
         await(services.configure(next.config()), "the forwarder's apply of the new configuration");
+        checks.reconfigure(next.config());
 
         trackers.close();
         TrackerManager replacement = new TrackerManager(next.config(), links, router::setTracking, eventLog);
@@ -318,7 +324,7 @@ final class Daemon {
             return null;
         }
         try {
-            StatusServer server = new StatusServer(api, this::status, () -> services);
+            StatusServer server = new StatusServer(api, this::status, () -> services, checks::pluginsText);
             Log.info("vigil", "status API on http://" + api.getHostString() + ":" + api.getPort() + "/status");
             return server;
         } catch (IOException | RuntimeException e) {
@@ -357,6 +363,7 @@ final class Daemon {
         if (lb != null) {
             out.put("forwarder", lb.status());
         }
+        out.put("checks", checks.status());
         return out;
     }
 

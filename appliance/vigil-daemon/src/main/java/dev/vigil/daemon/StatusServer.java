@@ -23,6 +23,7 @@ import java.util.function.Supplier;
  * The local API of the running daemon, on its own thread (a slow client never touches the engine):
  * <ul>
  *   <li>{@code GET /status}: the daemon's state and counters as JSON;</li>
+ *   <li>{@code GET /plugins}: the loaded plugins, as {@code vigil plugins} prints them;</li>
  *   <li>{@code GET /services} ({@code ?stats=1}): the forwarder's table in {@code ipvsadm -Ln}
  *       ({@code --stats}) layout, as text;</li>
  *   <li>{@code POST /real-server} with form fields {@code virtual}, {@code real}, {@code state}
@@ -46,7 +47,14 @@ final class StatusServer implements AutoCloseable {
      *                 {@code /real-server} answer 503)
      */
     StatusServer(InetSocketAddress listen, Supplier<Object> status, Supplier<ServiceManager> services) throws IOException {
+        this(listen, status, services, null);
+    }
+
+    /** @param plugins the {@code vigil plugins} listing for {@code GET /plugins}, or {@code null} (503) */
+    StatusServer(InetSocketAddress listen, Supplier<Object> status, Supplier<ServiceManager> services,
+                 Supplier<String> plugins) throws IOException {
         server = HttpServer.create(listen, 8);
+        server.createContext("/plugins", exchange -> respondPlugins(exchange, plugins));
         server.createContext("/status", exchange -> respondStatus(exchange, status));
         server.createContext("/services", exchange -> respondServices(exchange, services));
         server.createContext("/real-server", exchange -> respondRealServer(exchange, services));
@@ -69,6 +77,20 @@ final class StatusServer implements AutoCloseable {
                 return;
             }
             send(exchange, 200, "application/json", Json.write(status.get()) + "\n");
+        }
+    }
+
+    private static void respondPlugins(HttpExchange exchange, Supplier<String> plugins) throws IOException {
+        try (exchange) {
+            if (!"GET".equals(exchange.getRequestMethod())) {
+                exchange.sendResponseHeaders(405, -1);
+                return;
+            }
+            if (plugins == null) {
+                send(exchange, 503, "text/plain", "the plugin host is not running\n");
+                return;
+            }
+            send(exchange, 200, "text/plain", plugins.get());
         }
     }
 

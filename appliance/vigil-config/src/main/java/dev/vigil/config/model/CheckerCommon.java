@@ -19,9 +19,12 @@ import java.time.Duration;
  * @param delayLoop        {@code delay_loop} (60 s)
  * @param alpha            {@code alpha}: start down until a check passes
  * @param logAllFailures   {@code log_all_failures}
+ * @param rise             Vigil's {@code rise}: consecutive passed checks that bring a failed checker back up (1)
+ * @param fall             Vigil's {@code fall}: consecutive failed checks (each after its {@code retry}
+ *                         attempts) that take a checker down (1)
  */
 public record CheckerCommon(InetAddress connectIp, Integer connectPort, InetAddress bindTo, Integer bindPort,
                             String bindIf, Integer fwmark, Duration connectTimeout, int retry,
                             Duration delayBeforeRetry, Duration warmup, Duration delayLoop, boolean alpha,
-                            boolean logAllFailures) {
+                            boolean logAllFailures, int rise, int fall) {
 }

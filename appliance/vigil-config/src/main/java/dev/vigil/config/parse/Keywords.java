@@ -50,7 +50,7 @@ public final class Keywords {
             "vrrp_process_name", "checker_process_name", "bfd_process_name", "net_namespace",
             "linkbeat_use_polling", "instance", "use_pid_dir",
             // Vigil's own keywords
-            "vigil_api", "vigil_forwarder");
+            "vigil_api", "vigil_forwarder", "vigil_plugins_dir");
 
     /** {@code vrrp_instance}. */
     public static final Set<String> INSTANCE = Set.of("state", "interface", "vrf", "virtual_router_id", "priority",
@@ -104,7 +104,9 @@ public final class Keywords {
     /** Options shared by checkers. */
     public static final Set<String> CHECK_COMMON = Set.of("connect_ip", "connect_port", "bindto", "bind_port",
             "bind_if", "fwmark", "alpha", "connect_timeout", "retry", "nb_get_retry", "delay_before_retry", "warmup",
-            "delay_loop", "log_all_failures");
+            "delay_loop", "log_all_failures",
+            // Vigil's own
+            "rise", "fall");
 
     /** Extra keywords per checker. */
     public static final java.util.Map<String, Set<String>> CHECK_SPECIFIC = java.util.Map.of(

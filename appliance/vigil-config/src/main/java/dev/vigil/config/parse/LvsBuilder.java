@@ -472,6 +472,8 @@ final class LvsBuilder {
         Duration delayLoop;
         Boolean alpha;
         boolean logAll;
+        Integer rise;
+        Integer fall;
 
         /** Handles a shared option; false when {@code c} is not one. */
         boolean accept(ConfigNode c) {
@@ -489,6 +491,8 @@ final class LvsBuilder {
                 case "delay_loop" -> delayLoop = a.seconds(c, 0, 0.000001, 2_147_483);
                 case "alpha" -> alpha = ModelBuilder.or(a.bool(c, 0), true);
                 case "log_all_failures" -> logAll = ModelBuilder.or(a.bool(c, 0), true);
+                case "rise" -> rise = a.integer(c, 0, 1, 65535);
+                case "fall" -> fall = a.integer(c, 0, 1, 65535);
                 default -> {
                     return false;
                 }
@@ -514,7 +518,8 @@ final class LvsBuilder {
                     ModelBuilder.or(retry, ModelBuilder.or(inh.retry(), defaultRetry)),
                     ModelBuilder.or(delayBeforeRetry, ModelBuilder.or(inh.delayBeforeRetry(), defaultDbr)),
                     ModelBuilder.or(warmup, ModelBuilder.or(inh.warmup(), loop)), loop,
-                    alpha != null ? alpha : inh.alpha() != null && inh.alpha(), logAll);
+                    alpha != null ? alpha : inh.alpha() != null && inh.alpha(), logAll,
+                    ModelBuilder.or(rise, 1), ModelBuilder.or(fall, 1));
         }
     }
 

@@ -337,6 +337,7 @@ public final class ModelBuilder {
                 case "lvs_flush" -> lvsFlush = true;
                 case "lvs_flush_on_stop" -> flushOnStop = or(flushOnStop(c), flushOnStop);
                 case "vigil_forwarder" -> forwarder = or(forwarderBackend(c), forwarder);
+                case "vigil_plugins_dir" -> pluginsDir(c, rest);
                 default -> {
                     if (Keywords.GLOBAL.contains(c.name())) {
                         rest.put(c.name(), c.argTexts());
@@ -387,6 +388,29 @@ public final class ModelBuilder {
         d.warning(t.ref(), "unknown lvs_flush_on_stop type \"" + t.text() + "\" (expected VS, or nothing); "
                 + "ignored: nothing is flushed at stop");
         return null;
+    }
+
+    /**
+     * {@code vigil_plugins_dir PATH}: kept in {@code other} as one absolute path, a relative one
+     * taken from the directory of the file that names it; it must be a directory, since the
+     * checker keywords of the configuration are the ones its plugins provide.
+     */
+    private void pluginsDir(ConfigNode c, Map<String, List<String>> rest) {
+        Token t = a.need(c, 0);
+        if (t == null) {
+            return;
+        }
+        Path dir = Path.of(t.text());
+        if (!dir.isAbsolute()) {
+            Path parent = t.ref().file().toAbsolutePath().getParent();
+            dir = (parent != null ? parent.resolve(dir) : dir.toAbsolutePath()).normalize();
+        }
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            d.error(t.ref(), "vigil_plugins_dir " + t.text() + ": no such directory"
+                    + (dir.toString().equals(t.text()) ? "" : " (" + dir + ")"));
+            return;
+        }
+        rest.put(c.name(), List.of(dir.toString()));
     }
 
     private static NotifyFifo withScript(NotifyFifo f, String script) {

@@ -117,6 +117,22 @@ public record RealServerSelector(Virtual virtual, InetAddress realAddress, Integ
         return new RealServerSelector(which, (InetAddress) rp[0], (Integer) rp[1]);
     }
 
+    /**
+     * The selector that names {@code rs} of {@code vs} and nothing else of the configuration
+     * (the health checks' way to set one real server's state).
+     */
+    public static RealServerSelector of(VirtualServer vs, RealServer rs) {
+        Virtual which;
+        if (vs.fwmark() != null) {
+            which = new Virtual.Fwmark(vs.fwmark());
+        } else if (vs.group() != null) {
+            which = new Virtual.Group(vs.group());
+        } else {
+            which = new Virtual.Address(vs.address(), vs.port(), Protocol.valueOf(vs.protocol()));
+        }
+        return new RealServerSelector(which, rs.address(), ServiceMapper.port(vs, rs));
+    }
+
     /** Whether {@code rs} of {@code vs} is named. */
     public boolean matches(VirtualServer vs, RealServer rs, Map<String, VirtualServerGroup> groups) {
         return rs.address().equals(realAddress) && (realPort == null || ServiceMapper.port(vs, rs) == realPort)

@@ -173,7 +173,12 @@ public final class ServiceManager implements AutoCloseable {
      * {@code notify_down}, and applies the result. Completes with no changes when nothing matches.
      */
     public CompletableFuture<StateResult> setState(RealServerSelector selector, boolean up) {
-        return submit(() -> doSetState(selector, up));
+        return setState(selector, up, "set from outside");
+    }
+
+    /** {@link #setState(RealServerSelector, boolean)}, logging {@code cause} (a health check's result) as the reason. */
+    public CompletableFuture<StateResult> setState(RealServerSelector selector, boolean up, String cause) {
+        return submit(() -> doSetState(selector, up, cause));
     }
 
     /**
@@ -303,7 +308,7 @@ public final class ServiceManager implements AutoCloseable {
         }
     }
 
-    private StateResult doSetState(RealServerSelector selector, boolean up) {
+    private StateResult doSetState(RealServerSelector selector, boolean up, String cause) {
         Map<String, VirtualServerGroup> byName = new HashMap<>();
         groups.forEach(g -> byName.put(g.name(), g));
         List<Change> changes = new ArrayList<>();
@@ -316,7 +321,7 @@ public final class ServiceManager implements AutoCloseable {
             changes.add(new Change(e.getKey(), was, up));
             if (was != up) {
                 alive.put(e.getKey(), up);
-                log.info(SUBJECT, "real server " + e.getKey() + " " + (up ? "up" : "down") + " (set from outside)");
+                log.info(SUBJECT, "real server " + e.getKey() + " " + (up ? "up" : "down") + " (" + cause + ")");
                 realServerNotify(m.server(), m.real(), up, false);
             }
         }

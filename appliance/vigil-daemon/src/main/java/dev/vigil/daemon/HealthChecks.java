@@ -1,0 +1,149 @@
+package dev.vigil.daemon;
+
+import dev.vigil.config.LoadResult;
+import dev.vigil.config.model.KeepalivedConfig;
+import dev.vigil.daemon.check.CheckEngine;
+import dev.vigil.daemon.check.CheckIo;
+import dev.vigil.daemon.forward.RealServerSelector;
+import dev.vigil.daemon.forward.ServiceManager;
+import dev.vigil.daemon.plugin.CheckPlan;
+import dev.vigil.daemon.plugin.CheckerValidation;
+import dev.vigil.daemon.plugin.PluginHost;
+import dev.vigil.daemon.plugin.PluginProbes;
+import dev.vigil.daemon.track.EventLog;
+import dev.vigil.vrrp.runtime.ExecutorScheduler;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.random.RandomGenerator;
+
+/**
+ * The daemon's health checking, wired: the {@link PluginHost} (opened with the first
+ * configuration, from its {@code vigil_plugins_dir}), the shared event loops ({@link CheckIo}), the
+ * {@link CheckEngine} on its own thread {@code vigil-checks}, and the forwarder's
+ * {@link ServiceManager#setState} as the engine's sink. The daemon's main thread calls
+ * {@link #validate}, {@link #start}, {@link #reconfigure} and {@link #close}; the API thread
+ * calls {@link #status} and {@link #pluginsText}.
+ */
+final class HealthChecks implements AutoCloseable {
+
+    private static final long STATUS_WAIT_MS = 2_000;
+
+    private final EventLog log;
+    private volatile PluginHost host;
+    private volatile List<PluginHost.PluginInfo> plugins = List.of();
+    private CheckIo io;
+    private ExecutorScheduler scheduler;
+    private volatile CheckEngine engine;
+    private volatile Map<String, RealServerSelector> selectors = Map.of();
+
+    HealthChecks(EventLog log) {
+        this.log = log;
+    }
+
+    /**
+     * Adds the checker diagnostics to a freshly read configuration ({@link CheckerValidation}).
+     * The first call loads the plugins of the configuration's directory and logs what went wrong
+     * with them; plugins are loaded once, so a later {@code vigil_plugins_dir} takes effect at the
+     * next start (said in the log).
+     */
+    LoadResult validate(LoadResult result) {
+        Path dir = PluginHost.directory(result.config());
+        PluginHost h = host;
+        if (h == null) {
+            h = PluginHost.open(dir);
+            host = h;
+            plugins = h.plugins();
+            for (PluginHost.Problem p : h.problems()) {
+                log.log(p.error() ? Log.Level.ERROR : Log.Level.WARN, "plugins", p.message());
+            }
+            log.info("plugins", h.directory() + ": " + plugins.size() + " plugin" + (plugins.size() == 1 ? "" : "s")
+                    + (h.keywords().isEmpty() ? ", no checker" : ", checkers " + String.join(", ", h.keywords())));
+        } else if (!dir.toAbsolutePath().normalize().equals(h.directory())) {
+            log.warn("plugins", "the plugins directory is now " + dir + "; plugins load at start only, "
+                    + h.directory() + " stays in use until the next start");
+        }
+        return CheckerValidation.apply(result, h);
+    }
+
+    /** Starts the checks of {@code config}, setting real servers' states through {@code services}. */
+    void start(KeepalivedConfig config, ServiceManager services) {
+        io = CheckIo.open(CheckIo.THREADS);
+        scheduler = new ExecutorScheduler("vigil-checks");
+        engine = new CheckEngine(scheduler, new PluginProbes(host, io), (name, up, reason) -> {
+            RealServerSelector s = selectors.get(name);
+            if (s != null) {
+                services.setState(s, up, reason);
+            }
+        }, log, RandomGenerator.getDefault(), CheckEngine.Limits.DEFAULT);
+        reconfigure(config);
+    }
+
+    /** Hands a (new) configuration's checkers to the engine: unchanged ones keep their state. */
+    void reconfigure(KeepalivedConfig config) {
+        CheckEngine e = engine;
+        if (e == null) {
+            return;
+        }
+        CheckPlan plan = CheckPlan.of(config, host);
+        selectors = plan.selectors();
+        e.configure(plan.specs(), plan.realServers());
+    }
+
+    /** The {@code checks} part of {@code vigil status}: counters, plugins, every checker's state. */
+    Map<String, Object> status() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        PluginHost h = host;
+        out.put("pluginsDir", h == null ? null : h.directory().toString());
+        out.put("transport", io == null ? null : io.transport());
+        CheckEngine e = engine;
+        if (e != null) {
+            try {
+                out.putAll(e.status().get(STATUS_WAIT_MS, TimeUnit.MILLISECONDS));
+            } catch (TimeoutException | ExecutionException ex) {
+                out.put("error", "the check engine did not answer in " + STATUS_WAIT_MS + " ms");
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return out;
+    }
+
+    /** {@code vigil plugins}: the loaded plugins as a table, with the engine's verdict on each. */
+    String pluginsText() {
+        PluginHost h = host;
+        CheckEngine e = engine;
+        return PluginsCommand.table(h == null ? null : h.directory(), plugins, e == null ? Map.of() : e.disabledPlugins());
+    }
+
+    /** Stops the checks (before the forwarder stops), then the loops and the plugins. */
+    @Override
+    public void close() {
+        CheckEngine e = engine;
+        engine = null;
+        if (e != null) {
+            try {
+                e.close().get(2, TimeUnit.SECONDS);
+            } catch (TimeoutException | ExecutionException ex) {
+                log.warn("checks", "the check engine did not stop in 2 s");
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (scheduler != null) {
+            scheduler.close();
+        }
+        if (io != null) {
+            io.close();
+        }
+        PluginHost h = host;
+        if (h != null) {
+            h.close();
+        }
+    }
+}

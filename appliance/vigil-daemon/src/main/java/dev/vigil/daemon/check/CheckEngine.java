@@ -1,0 +1,593 @@
+package dev.vigil.daemon.check;
+
+import dev.vigil.api.CheckResult;
+import dev.vigil.daemon.Log;
+import dev.vigil.daemon.track.EventLog;
+import dev.vigil.vrrp.runtime.Scheduler;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.random.RandomGenerator;
+
+/**
+ * Runs every health checker of the configuration and turns their results into real-server states,
+ * with keepalived's semantics (see {@link CheckerState}): {@code warmup} before the first probe,
+ * {@code delay_loop} between probes, {@code retry} attempts {@code delay_before_retry} apart before
+ * a failure counts, {@code alpha}, and Vigil's {@code rise}/{@code fall}. A real server is up only
+ * while all of its checkers are up (keepalived's check/ipwrapper.c {@code update_svr_checker_state});
+ * every change of that is handed to the {@link StateSink} (the forwarder's {@code setState}), and
+ * nothing else is.
+ *
+ * <p><b>One thread.</b> All state lives on the {@link Scheduler}'s thread (its clock too, so a
+ * {@code ManualScheduler} drives the engine in virtual time); results arriving from plugin threads
+ * are queued onto it. The engine only calls {@link ProbeLauncher}s, which return at once.
+ *
+ * <p><b>Isolation.</b> A probe that fails in the plugin (the launcher throws, the result completes
+ * exceptionally or with nothing, or none arrives within {@code connect_timeout} plus a grace
+ * period) becomes a {@link CheckResult.Status#PLUGINERR} failure with the reason: the target fails
+ * like any failing target, and its plugin's error count goes up. A result that arrives after its
+ * probe was given up is ignored and counted as late. When a plugin makes more errors than the
+ * limit within the window it is disabled, loudly: its checkers stop probing and each keeps the
+ * state of its last genuine (non-PLUGINERR) result, or its starting state if it never had one.
+ * That is the operator's best knowledge of the servers: a broken checker says nothing about them,
+ * and taking every real server it watches out of service would turn a plugin bug into an outage;
+ * servers it had found down stay down. A reload enables the plugin again (its configuration may
+ * have been the trigger); a fixed plugin needs a restart to be loaded.
+ *
+ * <p><b>Reload.</b> {@link #configure} diffs by {@link CheckSpec#key()}: a checker whose
+ * {@link CheckSpec#fingerprint()} is unchanged keeps its state, counters and probe; a changed one
+ * starts again; removed ones stop; new ones start after their warm-up.
+ */
+public final class CheckEngine {
+
+    /** Receives real-server state changes; called on the engine thread, must return at once. */
+    @FunctionalInterface
+    public interface StateSink {
+        /**
+         * @param realServer the real server's name
+         * @param up         its new state
+         * @param reason     why, for the log: the checker and its last result
+         */
+        void changed(String realServer, boolean up, String reason);
+    }
+
+    /**
+     * The isolation limits.
+     *
+     * @param grace            how long past {@code connect_timeout} a probe may take before it is a plugin error
+     * @param pluginErrorLimit plugin errors tolerated within {@code window}; one more disables the plugin
+     * @param window           the sliding window the errors are counted in
+     */
+    public record Limits(Duration grace, int pluginErrorLimit, Duration window) {
+        /** One second of grace; more than 30 plugin errors in a minute disable a plugin. */
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(1), 30, Duration.ofMinutes(1));
+
+        public Limits {
+            Objects.requireNonNull(grace, "grace");
+            Objects.requireNonNull(window, "window");
+            if (pluginErrorLimit < 0) {
+                throw new IllegalArgumentException("pluginErrorLimit: " + pluginErrorLimit + " (expected: >= 0)");
+            }
+        }
+    }
+
+    private static final String SUBJECT = "checks";
+
+    private final Scheduler scheduler;
+    private final ProbeFactory probes;
+    private final StateSink sink;
+    private final EventLog log;
+    private final RandomGenerator random;
+    private final Limits limits;
+
+    // Confined to the scheduler's thread.
+    private Map<String, Target> targets = new LinkedHashMap<>();
+    private Map<String, Server> servers = new LinkedHashMap<>();
+    private final Map<String, PluginStats> plugins = new TreeMap<>();
+    private long probeCount;
+    private long passCount;
+    private long failureCount;
+    private long pluginErrorCount;
+    private long lateCount;
+    private boolean closed;
+
+    /** Plugins the engine has disabled, with the reason; published for readers on other threads. */
+    private volatile Map<String, String> disabled = Map.of();
+
+    /** One checker of one real server. */
+    private final class Target {
+        CheckSpec spec;
+        final CheckerState state;
+        Server server;
+        ProbeLauncher launcher;
+        Scheduler.Cancellable timer;
+        Scheduler.Cancellable watchdog;
+        long attempts;
+        long inFlight;
+        boolean frozen;
+        boolean stopped;
+        boolean lastGenuineUp;
+        long probes;
+        long passes;
+        long failures;
+        long pluginErrors;
+        long late;
+        CheckResult last;
+        long lastAt;
+
+        Target(CheckSpec spec) {
+            this.spec = spec;
+            this.state = new CheckerState(spec.timing());
+            this.lastGenuineUp = state.up();
+        }
+    }
+
+    /** A real server with the checkers that decide its state. */
+    private static final class Server {
+        final String name;
+        List<Target> targets = List.of();
+        boolean pushed;
+
+        Server(String name) {
+            this.name = name;
+        }
+
+        boolean aggregate() {
+            for (Target t : targets) {
+                if (!t.state.up()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** A plugin's error window and whether it is disabled. */
+    private static final class PluginStats {
+        final ArrayDeque<Long> recent = new ArrayDeque<>();
+        long errors;
+        boolean disabled;
+        String reason;
+    }
+
+    /**
+     * @param scheduler the engine's thread and clock
+     * @param probes    makes each checker's launcher
+     * @param sink      receives real-server state changes
+     * @param log       where transitions and plugin trouble are told
+     * @param random    draws the warm-up delays
+     * @param limits    the isolation limits
+     */
+    public CheckEngine(Scheduler scheduler, ProbeFactory probes, StateSink sink, EventLog log, RandomGenerator random,
+                       Limits limits) {
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.probes = Objects.requireNonNull(probes, "probes");
+        this.sink = Objects.requireNonNull(sink, "sink");
+        this.log = Objects.requireNonNull(log, "log");
+        this.random = Objects.requireNonNull(random, "random");
+        this.limits = Objects.requireNonNull(limits, "limits");
+    }
+
+    /**
+     * Takes the checkers of a configuration (at start and on each reload), queued onto the engine
+     * thread.
+     *
+     * @param specs       every checker to run
+     * @param realServers the names of every real server of the configuration: one that lost its
+     *                    last checker is set up again if the checks had it down (keepalived: a
+     *                    real server without checkers is alive)
+     */
+    public void configure(List<CheckSpec> specs, Set<String> realServers) {
+        List<CheckSpec> copy = List.copyOf(specs);
+        Set<String> names = Set.copyOf(realServers);
+        scheduler.execute(() -> doConfigure(copy, names));
+    }
+
+    /** The per-target state and counters for {@code vigil status}, read on the engine thread. */
+    public CompletableFuture<Map<String, Object>> status() {
+        CompletableFuture<Map<String, Object>> f = new CompletableFuture<>();
+        try {
+            scheduler.execute(() -> f.complete(doStatus()));
+        } catch (RejectedExecutionException e) {
+            f.completeExceptionally(e);
+        }
+        return f;
+    }
+
+    /** Plugins disabled for their errors, with the reason; readable from any thread. */
+    public Map<String, String> disabledPlugins() {
+        return disabled;
+    }
+
+    /** Stops every checker (no more probes, results ignored, launchers closed); completes on the engine thread. */
+    public CompletableFuture<Void> close() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        try {
+            scheduler.execute(() -> {
+                closed = true;
+                targets.values().forEach(this::stop);
+                targets = new LinkedHashMap<>();
+                servers = new LinkedHashMap<>();
+                f.complete(null);
+            });
+        } catch (RejectedExecutionException e) {
+            f.complete(null);
+        }
+        return f;
+    }
+
+    // ------------------------------------------------------------------ on the engine thread
+
+    private void doConfigure(List<CheckSpec> specs, Set<String> realServers) {
+        if (closed) {
+            return;
+        }
+        for (Map.Entry<String, PluginStats> e : plugins.entrySet()) {
+            PluginStats p = e.getValue();
+            p.recent.clear();
+            if (p.disabled) {
+                p.disabled = false;
+                p.reason = null;
+                log.info(SUBJECT, "plugin " + e.getKey() + " enabled again by the reload");
+            }
+        }
+        publishDisabled();
+        Map<String, Target> old = targets;
+        Map<String, Target> next = new LinkedHashMap<>();
+        int kept = 0;
+        int started = 0;
+        int restarted = 0;
+        for (CheckSpec spec : specs) {
+            if (next.containsKey(spec.key())) {
+                continue;
+            }
+            Target t = old.remove(spec.key());
+            if (t != null && t.spec.fingerprint().equals(spec.fingerprint()) && t.spec.pluginId().equals(spec.pluginId())) {
+                t.spec = spec;
+                if (t.frozen) {
+                    t.frozen = false;
+                    t.launcher = probes.create(spec);
+                    schedule(t, warmup(spec));
+                }
+                kept++;
+            } else {
+                if (t != null) {
+                    stop(t);
+                    restarted++;
+                } else {
+                    started++;
+                }
+                t = new Target(spec);
+                t.launcher = probes.create(spec);
+                schedule(t, warmup(spec));
+            }
+            next.put(spec.key(), t);
+        }
+        int removed = old.size();
+        old.values().forEach(this::stop);
+        targets = next;
+
+        Map<String, Server> oldServers = servers;
+        Map<String, Server> nextServers = new LinkedHashMap<>();
+        Map<String, List<Target>> byServer = new LinkedHashMap<>();
+        for (Target t : next.values()) {
+            byServer.computeIfAbsent(t.spec.realServer(), k -> new ArrayList<>()).add(t);
+        }
+        byServer.forEach((name, list) -> {
+            Server s = oldServers.remove(name);
+            boolean fresh = s == null;
+            if (fresh) {
+                s = new Server(name);
+            }
+            s.targets = List.copyOf(list);
+            for (Target t : list) {
+                t.server = s;
+            }
+            nextServers.put(name, s);
+            if (fresh) {
+                // The forwarder starts it the same way: up unless alpha.
+                s.pushed = s.aggregate();
+            } else {
+                update(s, "its checkers changed");
+            }
+        });
+        servers = nextServers;
+        for (Server gone : oldServers.values()) {
+            if (!gone.pushed && realServers.contains(gone.name)) {
+                gone.pushed = true;
+                sink.changed(gone.name, true, "it has no checker any more");
+            }
+        }
+        log.info(SUBJECT, next.size() + " checker" + (next.size() == 1 ? "" : "s") + " on " + nextServers.size()
+                + " real server" + (nextServers.size() == 1 ? "" : "s") + " (" + started + " started, " + kept + " kept, "
+                + restarted + " restarted, " + removed + " removed)");
+    }
+
+    private long warmup(CheckSpec spec) {
+        long w = spec.timing().warmup().toNanos();
+        return w <= 0 ? 0 : random.nextLong(w + 1);
+    }
+
+    private void schedule(Target t, long delayNanos) {
+        t.timer = scheduler.schedule(() -> probe(t), delayNanos);
+    }
+
+    private void probe(Target t) {
+        t.timer = null;
+        if (closed || t.stopped || t.frozen) {
+            return;
+        }
+        long attempt = ++t.attempts;
+        t.inFlight = attempt;
+        t.probes++;
+        probeCount++;
+        CompletableFuture<CheckResult> result = new CompletableFuture<>();
+        long limit = t.spec.timing().connectTimeout().toNanos() + limits.grace().toNanos();
+        t.watchdog = scheduler.schedule(() -> timedOut(t, attempt), limit);
+        result.whenComplete((r, e) -> {
+            try {
+                scheduler.execute(() -> completed(t, attempt, r, e));
+            } catch (RejectedExecutionException closing) {
+                // the engine is gone: nobody waits for this result
+            }
+        });
+        try {
+            t.launcher.launch(result);
+        } catch (Throwable e) {
+            result.completeExceptionally(new ProbeFailure("the launch threw " + ProbeFailure.describe(e)));
+        }
+    }
+
+    private void timedOut(Target t, long attempt) {
+        if (t.inFlight != attempt) {
+            return;
+        }
+        t.inFlight = 0;
+        t.watchdog = null;
+        Duration timeout = t.spec.timing().connectTimeout();
+        handle(t, pluginError(t, "no result within " + (timeout.toMillis() + limits.grace().toMillis()) + " ms (connect_timeout "
+                + timeout.toMillis() + " ms + " + limits.grace().toMillis() + " ms grace)"));
+    }
+
+    private void completed(Target t, long attempt, CheckResult r, Throwable e) {
+        if (t.inFlight != attempt) {
+            t.late++;
+            lateCount++;
+            return;
+        }
+        t.inFlight = 0;
+        if (t.watchdog != null) {
+            t.watchdog.cancel();
+            t.watchdog = null;
+        }
+        CheckResult result;
+        if (e != null) {
+            result = pluginError(t, e instanceof ProbeFailure ? e.getMessage() : "the probe failed with " + ProbeFailure.describe(e));
+        } else if (r == null) {
+            result = pluginError(t, "the probe completed without a result");
+        } else {
+            result = r;
+        }
+        handle(t, result);
+    }
+
+    private static CheckResult pluginError(Target t, String reason) {
+        return CheckResult.of(CheckResult.Status.PLUGINERR, "plugin " + t.spec.pluginId() + ": " + reason);
+    }
+
+    private void handle(Target t, CheckResult result) {
+        if (closed || t.stopped || t.frozen) {
+            return;
+        }
+        t.last = result;
+        t.lastAt = scheduler.nanoTime();
+        if (result.pass()) {
+            t.passes++;
+            passCount++;
+        } else {
+            t.failures++;
+            failureCount++;
+        }
+        boolean pluginError = result.status() == CheckResult.Status.PLUGINERR;
+        if (pluginError) {
+            t.pluginErrors++;
+            pluginErrorCount++;
+            log.warn(SUBJECT, t.spec.realServer() + ": " + t.spec.keyword() + " (" + t.spec.location() + "): " + result.detail());
+            if (countPluginError(t.spec.pluginId())) {
+                return;
+            }
+        }
+        CheckerState.Step step = t.state.onResult(result.pass());
+        if (!pluginError) {
+            t.lastGenuineUp = step.up();
+        }
+        if (!step.counted()) {
+            log.log(Log.Level.DEBUG, SUBJECT, t.spec.realServer() + ": " + t.spec.keyword() + " attempt failed ("
+                    + result + "), retry " + t.state.retries() + " of " + t.spec.timing().retry());
+        }
+        if (step.changed()) {
+            log.info(SUBJECT, t.spec.realServer() + ": " + t.spec.keyword() + " " + (step.up() ? "up" : "down")
+                    + describeStep(t, step.up()) + ": " + result);
+            update(t.server, t.spec.keyword() + ": " + result);
+        }
+        schedule(t, step.nextDelayNanos());
+    }
+
+    private static String describeStep(Target t, boolean up) {
+        CheckTiming timing = t.spec.timing();
+        if (up) {
+            return timing.rise() > 1 ? " after " + timing.rise() + " passed checks" : "";
+        }
+        int attempts = timing.retry() + 1;
+        return " after " + (timing.fall() > 1 ? timing.fall() + " failed checks of " : "") + attempts + " attempt"
+                + (attempts == 1 ? "" : "s");
+    }
+
+    /** Counts a plugin error; true when it disabled the plugin. */
+    private boolean countPluginError(String pluginId) {
+        PluginStats p = plugins.computeIfAbsent(pluginId, k -> new PluginStats());
+        p.errors++;
+        long now = scheduler.nanoTime();
+        p.recent.addLast(now);
+        long window = limits.window().toNanos();
+        while (!p.recent.isEmpty() && now - p.recent.peekFirst() > window) {
+            p.recent.pollFirst();
+        }
+        if (p.disabled || p.recent.size() <= limits.pluginErrorLimit()) {
+            return false;
+        }
+        disable(pluginId, p);
+        return true;
+    }
+
+    private void disable(String pluginId, PluginStats p) {
+        p.disabled = true;
+        p.reason = p.recent.size() + " plugin errors within " + limits.window().toSeconds() + " s (limit "
+                + limits.pluginErrorLimit() + ")";
+        List<Target> affected = targets.values().stream().filter(t -> t.spec.pluginId().equals(pluginId)).toList();
+        Map<String, Server> touched = new LinkedHashMap<>();
+        int up = 0;
+        for (Target t : affected) {
+            stop(t);
+            t.stopped = false;
+            t.frozen = true;
+            t.state.force(t.lastGenuineUp);
+            up += t.lastGenuineUp ? 1 : 0;
+            if (t.server != null) {
+                touched.put(t.server.name, t.server);
+            }
+        }
+        log.log(Log.Level.ERROR, SUBJECT, "plugin " + pluginId + " DISABLED: " + p.reason + ". Its " + affected.size()
+                + " checker" + (affected.size() == 1 ? "" : "s") + " stop probing and keep the state of their last genuine"
+                + " result (" + up + " up, " + (affected.size() - up) + " down); the real servers are no longer checked by it."
+                + " A reload enables it again; a fixed plugin needs a restart.");
+        publishDisabled();
+        for (Server s : touched.values()) {
+            update(s, "plugin " + pluginId + " disabled: its checkers keep their last known state");
+        }
+    }
+
+    private void publishDisabled() {
+        Map<String, String> d = new TreeMap<>();
+        plugins.forEach((id, p) -> {
+            if (p.disabled) {
+                d.put(id, p.reason);
+            }
+        });
+        disabled = Map.copyOf(d);
+    }
+
+    /** Pushes the server's state if the checkers changed it. */
+    private void update(Server s, String reason) {
+        if (s == null) {
+            return;
+        }
+        boolean now = s.aggregate();
+        if (now == s.pushed) {
+            return;
+        }
+        s.pushed = now;
+        String why = reason;
+        if (!now) {
+            for (Target t : s.targets) {
+                if (!t.state.up() && t.last != null) {
+                    why = t.spec.keyword() + ": " + t.last;
+                    break;
+                }
+            }
+        } else if (s.targets.size() > 1) {
+            why = "all " + s.targets.size() + " checkers up (" + reason + ")";
+        }
+        sink.changed(s.name, now, why);
+    }
+
+    private void stop(Target t) {
+        t.stopped = true;
+        t.inFlight = 0;
+        if (t.timer != null) {
+            t.timer.cancel();
+            t.timer = null;
+        }
+        if (t.watchdog != null) {
+            t.watchdog.cancel();
+            t.watchdog = null;
+        }
+        if (t.launcher != null) {
+            try {
+                t.launcher.close();
+            } catch (RuntimeException e) {
+                log.warn(SUBJECT, t.spec.realServer() + ": " + t.spec.keyword() + ": closing the probe: " + ProbeFailure.describe(e));
+            }
+            t.launcher = null;
+        }
+    }
+
+    private Map<String, Object> doStatus() {
+        long now = scheduler.nanoTime();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("probes", probeCount);
+        out.put("passes", passCount);
+        out.put("failures", failureCount);
+        out.put("pluginErrors", pluginErrorCount);
+        out.put("lateResults", lateCount);
+        Map<String, Object> ps = new TreeMap<>();
+        plugins.forEach((id, p) -> {
+            long window = limits.window().toNanos();
+            long recent = p.recent.stream().filter(at -> now - at <= window).count();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("pluginErrors", p.errors);
+            m.put("pluginErrorsInWindow", recent);
+            m.put("disabled", p.disabled);
+            m.put("reason", p.reason);
+            ps.put(id, m);
+        });
+        out.put("plugins", ps);
+        Map<String, Object> rs = new LinkedHashMap<>();
+        for (Server s : servers.values()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("state", s.aggregate() ? "UP" : "DOWN");
+            m.put("checkers", targets(s.targets, now));
+            rs.put(s.name, m);
+        }
+        out.put("realServers", rs);
+        return out;
+    }
+
+    private List<Object> targets(Collection<Target> list, long now) {
+        List<Object> out = new ArrayList<>();
+        for (Target t : list) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("checker", t.spec.keyword());
+            m.put("plugin", t.spec.pluginId());
+            m.put("location", t.spec.location());
+            var a = t.spec.target().address();
+            String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+            m.put("target", (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort());
+            m.put("state", t.state.up() ? "UP" : "DOWN");
+            m.put("disabled", t.frozen);
+            m.put("probes", t.probes);
+            m.put("passes", t.passes);
+            m.put("failures", t.failures);
+            m.put("pluginErrors", t.pluginErrors);
+            m.put("lateResults", t.late);
+            m.put("retries", t.state.retries());
+            m.put("consecutivePasses", t.state.passes());
+            m.put("consecutiveFailures", t.state.failures());
+            m.put("lastResult", t.last == null ? null : t.last.toString());
+            m.put("lastStatus", t.last == null ? null : t.last.status().name());
+            m.put("lastResultAgoMs", t.last == null ? null : (now - t.lastAt) / 1_000_000);
+            out.add(m);
+        }
+        return out;
+    }
+}

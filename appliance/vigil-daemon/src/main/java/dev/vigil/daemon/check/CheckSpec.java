@@ -1,0 +1,37 @@
+package dev.vigil.daemon.check;
+
+import dev.vigil.api.CheckTarget;
+import dev.vigil.api.ConfigBlock;
+
+import java.util.Objects;
+
+/**
+ * One checker of one real server, as the engine runs it.
+ *
+ * @param key         unique and stable across reloads: the real server's name, the keyword and
+ *                    its occurrence ({@code [10.0.0.2]:80 of [10.0.0.1]:tcp:80 TCP_CHECK#1})
+ * @param realServer  the real server's name ({@code ServiceMapper.realServerName})
+ * @param keyword     the checker keyword
+ * @param pluginId    the plugin that provides it
+ * @param location    where the block is, {@code file:line:col}
+ * @param target      what it probes
+ * @param block       the block as written
+ * @param timing      when it probes and how results become a state
+ * @param fingerprint the block and its resolved options without locations: a reload keeps the
+ *                    checker (and its state) when this is unchanged
+ */
+public record CheckSpec(String key, String realServer, String keyword, String pluginId, String location,
+                        CheckTarget target, ConfigBlock block, CheckTiming timing, String fingerprint) {
+
+    public CheckSpec {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(realServer, "realServer");
+        Objects.requireNonNull(keyword, "keyword");
+        Objects.requireNonNull(pluginId, "pluginId");
+        Objects.requireNonNull(location, "location");
+        Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(block, "block");
+        Objects.requireNonNull(timing, "timing");
+        Objects.requireNonNull(fingerprint, "fingerprint");
+    }
+}

@@ -1,0 +1,23 @@
+package dev.vigil.daemon.check;
+
+import dev.vigil.api.CheckResult;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Starts the probes of one checker for the {@link CheckEngine}: the engine's side of a plugin's
+ * {@link dev.vigil.api.Probe}. The production launcher runs the plugin's code on virtual threads
+ * ({@code PluginProbes}); specs use scripted ones.
+ */
+public interface ProbeLauncher {
+
+    /**
+     * Starts one probe and returns at once; {@code result} is completed later, from any thread,
+     * with the result or exceptionally (a {@link ProbeFailure} says what failed). The engine
+     * never launches a second probe before the first is completed or timed out.
+     */
+    void launch(CompletableFuture<CheckResult> result);
+
+    /** The checker is gone (reload, disabled plugin, shutdown): release the probe; returns at once. */
+    void close();
+}

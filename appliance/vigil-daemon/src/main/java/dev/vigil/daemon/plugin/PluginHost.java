@@ -1,0 +1,312 @@
+package dev.vigil.daemon.plugin;
+
+import dev.vigil.api.HealthChecker;
+import dev.vigil.config.model.KeepalivedConfig;
+import dev.vigil.config.parse.Keywords;
+import dev.vigil.daemon.Log;
+import dev.vigil.daemon.LogBridge;
+import org.pf4j.DefaultPluginManager;
+import org.pf4j.PluginState;
+import org.pf4j.PluginWrapper;
+import org.pf4j.RuntimeMode;
+
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
+import java.util.regex.Pattern;
+
+/**
+ * The daemon's PF4J host: loads and starts the plugins of one directory (zips, jars or unpacked
+ * directories, as PF4J's {@link DefaultPluginManager} does) and maps every checker keyword to the
+ * {@link HealthChecker} extension that declares it.
+ *
+ * <p>Plugins are loaded once, when the daemon starts ({@code vigil check} loads them too, to know
+ * the keywords); a reload of the configuration keeps them. What can go wrong is collected as
+ * {@link #problems()} instead of thrown: a missing directory, a plugin that fails to load or
+ * start, a keyword claimed by two plugins (neither is used, and a configuration using it is
+ * refused with both named), a keyword that is not a keyword. Plugin code ({@code keywords()}) runs
+ * through {@link PluginCalls}, bounded in time.
+ *
+ * <p>Not thread-safe (neither is PF4J): open, query and close from one thread; the maps it hands
+ * out are immutable.
+ */
+public final class PluginHost implements AutoCloseable {
+
+    /** The system property that overrides the default plugins directory (tests, development). */
+    public static final String DIR_PROPERTY = "vigil.pluginsDir";
+    /** The {@code global_defs} keyword naming the plugins directory. */
+    public static final String DIR_KEYWORD = "vigil_plugins_dir";
+    /** How long a plugin's {@code keywords()} may take. */
+    static final Duration CALL_LIMIT = Duration.ofSeconds(5);
+
+    private static final Pattern KEYWORD = Pattern.compile("[A-Za-z][A-Za-z0-9_]*");
+
+    /** The extension that owns a checker keyword. */
+    public record Checker(String keyword, String pluginId, HealthChecker extension) {
+        /** The plugin's class loader, the context loader of every call into it. */
+        public ClassLoader loader() {
+            return extension.getClass().getClassLoader();
+        }
+    }
+
+    /**
+     * One plugin as {@code vigil plugins} lists it.
+     *
+     * @param id          {@code plugin.id}
+     * @param version     {@code plugin.version}
+     * @param provider    {@code plugin.provider}, or empty
+     * @param description {@code plugin.description}, or empty
+     * @param state       PF4J's state: {@code STARTED}, {@code FAILED}, {@code DISABLED}, ...
+     * @param keywords    the checker keywords it provides (a contested one is listed too)
+     * @param problem     why it failed, or {@code null}
+     */
+    public record PluginInfo(String id, String version, String provider, String description, String state,
+                             List<String> keywords, String problem) {
+        public PluginInfo {
+            keywords = List.copyOf(keywords);
+        }
+    }
+
+    /** A problem of the plugins themselves, found while loading them. */
+    public record Problem(boolean error, String message) {
+    }
+
+    private final Path directory;
+    private final DefaultPluginManager manager;
+    private final Map<String, Checker> checkers = new TreeMap<>();
+    private final Map<String, List<String>> contested = new TreeMap<>();
+    private final Map<String, List<String>> keywordsByPlugin = new TreeMap<>();
+    private final List<Problem> problems = new ArrayList<>();
+
+    private PluginHost(Path directory, DefaultPluginManager manager) {
+        this.directory = directory;
+        this.manager = manager;
+    }
+
+    /** Loads and starts every plugin in {@code directory}; never throws for a plugin's fault. */
+    public static PluginHost open(Path directory) {
+        Path dir = directory.toAbsolutePath().normalize();
+        if (!Files.isDirectory(dir)) {
+            PluginHost host = new PluginHost(dir, null);
+            host.problems.add(new Problem(false, "plugins directory " + dir + " does not exist: no checker plugin is installed"));
+            return host;
+        }
+        DefaultPluginManager manager = new DefaultPluginManager(dir) {
+            @Override
+            public RuntimeMode getRuntimeMode() {
+                // Packaged plugins only; development mode would read ../plugins/*/target/classes.
+                return RuntimeMode.DEPLOYMENT;
+            }
+        };
+        PluginHost host = new PluginHost(dir, manager);
+        host.load();
+        return host;
+    }
+
+    private void load() {
+        BiConsumer<Log.Level, String> previous = LogBridge.sink();
+        // PF4J reports a plugin it cannot load only in its log: those lines become problems.
+        LogBridge.sink((level, line) -> {
+            if (level == Log.Level.ERROR || level == Log.Level.WARN) {
+                problems.add(new Problem(level == Log.Level.ERROR, line));
+            } else {
+                previous.accept(level, line);
+            }
+        });
+        try {
+            manager.loadPlugins();
+            manager.startPlugins();
+        } catch (RuntimeException | LinkageError e) {
+            problems.add(new Problem(true, "loading the plugins of " + directory + " failed: " + PluginCalls.describe(e)));
+        } finally {
+            LogBridge.sink(previous);
+        }
+        Map<String, List<Checker>> claims = new LinkedHashMap<>();
+        for (PluginWrapper w : manager.getPlugins()) {
+            String id = w.getPluginId();
+            keywordsByPlugin.put(id, new ArrayList<>());
+            if (w.getPluginState() == PluginState.FAILED) {
+                problems.add(new Problem(true, "plugin " + id + " failed to start: "
+                        + (w.getFailedException() != null ? PluginCalls.describe(w.getFailedException()) : "no reason given")));
+                continue;
+            }
+            if (w.getPluginState() != PluginState.STARTED) {
+                continue;
+            }
+            List<HealthChecker> extensions;
+            try {
+                extensions = manager.getExtensions(HealthChecker.class, id);
+            } catch (RuntimeException | LinkageError e) {
+                problems.add(new Problem(true, "plugin " + id + ": its health checkers cannot be created: " + PluginCalls.describe(e)));
+                continue;
+            }
+            for (HealthChecker ext : extensions) {
+                Set<String> kws;
+                try {
+                    kws = PluginCalls.call(id + " " + ext.getClass().getSimpleName() + ".keywords()",
+                            ext.getClass().getClassLoader(), CALL_LIMIT, ext::keywords);
+                } catch (PluginCalls.Failure f) {
+                    problems.add(new Problem(true, "plugin " + id + ": " + f.getMessage() + "; its checker is not used"));
+                    continue;
+                }
+                for (String kw : kws == null ? Set.<String>of() : new TreeSet<>(kws)) {
+                    String bad = badKeyword(kw);
+                    if (bad != null) {
+                        problems.add(new Problem(true, "plugin " + id + " claims \"" + kw + "\", " + bad + "; ignored"));
+                        continue;
+                    }
+                    keywordsByPlugin.get(id).add(kw);
+                    claims.computeIfAbsent(kw, k -> new ArrayList<>()).add(new Checker(kw, id, ext));
+                }
+            }
+        }
+        claims.forEach((kw, owners) -> {
+            if (owners.size() == 1) {
+                checkers.put(kw, owners.getFirst());
+                return;
+            }
+            List<String> ids = owners.stream().map(Checker::pluginId).sorted().toList();
+            contested.put(kw, ids);
+            problems.add(new Problem(true, "checker " + kw + " is claimed by more than one plugin (" + String.join(", ", ids)
+                    + "): none of them runs it; remove all but one from " + directory));
+        });
+    }
+
+    /** Why {@code keyword} cannot be a checker keyword, or {@code null}. */
+    static String badKeyword(String keyword) {
+        if (keyword == null || !KEYWORD.matcher(keyword).matches()) {
+            return "which is not a keyword (letters, digits and _, starting with a letter)";
+        }
+        if (Keywords.REAL_SERVER.contains(keyword)) {
+            return "which is a real_server option";
+        }
+        return null;
+    }
+
+    /** The directory the plugins were loaded from. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** The checker keywords an extension owns, sorted. */
+    public Set<String> keywords() {
+        return Collections.unmodifiableSet(new TreeSet<>(checkers.keySet()));
+    }
+
+    /** The extension owning {@code keyword}, if exactly one plugin claims it. */
+    public Optional<Checker> checker(String keyword) {
+        return Optional.ofNullable(checkers.get(keyword));
+    }
+
+    /** The plugins claiming {@code keyword} when more than one does; empty otherwise. */
+    public List<String> claimants(String keyword) {
+        return contested.getOrDefault(keyword, List.of());
+    }
+
+    /** Every plugin found, in PF4J's order. */
+    public List<PluginInfo> plugins() {
+        if (manager == null) {
+            return List.of();
+        }
+        List<PluginInfo> out = new ArrayList<>();
+        for (PluginWrapper w : manager.getPlugins()) {
+            var d = w.getDescriptor();
+            out.add(new PluginInfo(w.getPluginId(), nonNull(d.getVersion()), nonNull(d.getProvider()),
+                    nonNull(d.getPluginDescription()), w.getPluginState().toString(),
+                    keywordsByPlugin.getOrDefault(w.getPluginId(), List.of()),
+                    w.getFailedException() != null ? PluginCalls.describe(w.getFailedException()) : null));
+        }
+        return out;
+    }
+
+    /** What went wrong while loading, in order. */
+    public List<Problem> problems() {
+        return List.copyOf(problems);
+    }
+
+    /**
+     * Stops the plugins, newest first, then unloads them. PF4J 3.15's {@code stopPlugins()} walks
+     * the list of started plugins while stopping one removes it from that list and throws
+     * {@code ConcurrentModificationException} (pf4j/pf4j#656), so each is stopped on its own from
+     * a copy. Never throws.
+     */
+    @Override
+    public void close() {
+        if (manager == null) {
+            return;
+        }
+        List<PluginWrapper> started = new ArrayList<>(manager.getStartedPlugins());
+        Collections.reverse(started);
+        for (PluginWrapper w : started) {
+            try {
+                manager.stopPlugin(w.getPluginId());
+            } catch (RuntimeException | LinkageError e) {
+                Log.warn("plugins", "stopping plugin " + w.getPluginId() + ": " + PluginCalls.describe(e));
+            }
+        }
+        try {
+            manager.unloadPlugins();
+        } catch (RuntimeException | LinkageError e) {
+            Log.warn("plugins", "unloading the plugins: " + PluginCalls.describe(e));
+        }
+    }
+
+    /**
+     * The plugins directory for {@code config}: {@code global_defs vigil_plugins_dir}, else the
+     * system property {@value #DIR_PROPERTY}, else {@link #installedDirectory()}.
+     */
+    public static Path directory(KeepalivedConfig config) {
+        List<String> words = config == null ? null : config.globalDefs().other().get(DIR_KEYWORD);
+        if (words != null && !words.isEmpty()) {
+            return Path.of(words.getFirst());
+        }
+        return defaultDirectory();
+    }
+
+    /** The system property {@value #DIR_PROPERTY} when set, else {@link #installedDirectory()}. */
+    public static Path defaultDirectory() {
+        String p = System.getProperty(DIR_PROPERTY);
+        if (p != null && !p.isBlank()) {
+            return Path.of(p).toAbsolutePath().normalize();
+        }
+        return installedDirectory();
+    }
+
+    /**
+     * {@code plugins} next to the installation, found from where the daemon's classes are: beside
+     * the daemon's jar, or beside its {@code lib} directory when the jar sits in one
+     * ({@code /opt/vigil/lib/vigil-daemon.jar} gives {@code /opt/vigil/plugins}). In a source
+     * checkout the jar, or the classes directory, is in {@code appliance/vigil-daemon/target}, so
+     * the directory is {@code appliance/vigil-daemon/target/plugins}, where every build of a
+     * plugin module installs its zip.
+     */
+    public static Path installedDirectory() {
+        try {
+            CodeSource source = PluginHost.class.getProtectionDomain().getCodeSource();
+            Path where = Path.of(source.getLocation().toURI()).toAbsolutePath().normalize();
+            Path dir = where.getParent() != null ? where.getParent() : where;
+            if (dir.getFileName() != null && dir.getFileName().toString().equals("lib") && dir.getParent() != null) {
+                dir = dir.getParent();
+            }
+            return dir.resolve("plugins");
+        } catch (URISyntaxException | RuntimeException e) {
+            return Path.of("plugins").toAbsolutePath();
+        }
+    }
+
+    private static String nonNull(String s) {
+        return s == null ? "" : s;
+    }
+}

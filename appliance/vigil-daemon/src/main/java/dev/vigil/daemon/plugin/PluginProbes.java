@@ -1,0 +1,119 @@
+package dev.vigil.daemon.plugin;
+
+import dev.vigil.api.CheckResult;
+import dev.vigil.api.Probe;
+import dev.vigil.daemon.Log;
+import dev.vigil.daemon.check.CheckIo;
+import dev.vigil.daemon.check.CheckSpec;
+import dev.vigil.daemon.check.ProbeFactory;
+import dev.vigil.daemon.check.ProbeFailure;
+import dev.vigil.daemon.check.ProbeLauncher;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The engine's launchers over the installed plugins. Every call into a plugin ({@code create},
+ * {@code run}, {@code close}) runs on a virtual thread of its own with the plugin's class loader
+ * as context loader: a plugin that blocks or never returns holds that thread only, never the
+ * engine's, the event loops' or VRRP's; the engine's watchdog fails the probe meanwhile. The
+ * plugin's {@link Probe} is made on the first launch (and again on the next launch if that threw).
+ */
+public final class PluginProbes implements ProbeFactory {
+
+    private final PluginHost host;
+    private final CheckIo io;
+
+    public PluginProbes(PluginHost host, CheckIo io) {
+        this.host = host;
+        this.io = io;
+    }
+
+    @Override
+    public ProbeLauncher create(CheckSpec spec) {
+        PluginHost.Checker checker = host.checker(spec.keyword())
+                .orElseThrow(() -> new IllegalStateException("no plugin provides " + spec.keyword()));
+        return new Launcher(checker, new HostCheckContext(spec, io));
+    }
+
+    private static final class Launcher implements ProbeLauncher {
+        private final PluginHost.Checker checker;
+        private final HostCheckContext context;
+        private final String name;
+        private volatile Probe probe;
+        private volatile boolean closed;
+
+        Launcher(PluginHost.Checker checker, HostCheckContext context) {
+            this.checker = checker;
+            this.context = context;
+            this.name = checker.pluginId() + " " + checker.keyword() + " " + context.target().name();
+        }
+
+        @Override
+        public void launch(CompletableFuture<CheckResult> result) {
+            PluginCalls.start(name, checker.loader(), () -> run(result));
+        }
+
+        private void run(CompletableFuture<CheckResult> result) {
+            Probe p = probe;
+            if (p == null) {
+                try {
+                    p = checker.extension().create(context);
+                } catch (Throwable e) {
+                    result.completeExceptionally(new ProbeFailure("create() threw " + PluginCalls.describe(e)));
+                    return;
+                }
+                if (p == null) {
+                    result.completeExceptionally(new ProbeFailure("create() returned null"));
+                    return;
+                }
+                probe = p;
+                if (closed) {
+                    close(p);
+                    result.completeExceptionally(new ProbeFailure("the checker was removed"));
+                    return;
+                }
+            }
+            CompletionStage<CheckResult> stage;
+            try {
+                stage = p.run();
+            } catch (Throwable e) {
+                result.completeExceptionally(new ProbeFailure("run() threw " + PluginCalls.describe(e)));
+                return;
+            }
+            if (stage == null) {
+                result.completeExceptionally(new ProbeFailure("run() returned null"));
+                return;
+            }
+            stage.whenComplete((r, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(new ProbeFailure("the probe completed exceptionally: " + PluginCalls.describe(e)));
+                } else if (r == null) {
+                    result.completeExceptionally(new ProbeFailure("the probe completed with null"));
+                } else {
+                    result.complete(r);
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            Probe p = probe;
+            probe = null;
+            if (p != null) {
+                close(p);
+            }
+        }
+
+        private void close(Probe p) {
+            PluginCalls.start(name + " close()", checker.loader(), () -> {
+                try {
+                    p.close();
+                } catch (Throwable e) {
+                    Log.warn("checks", name + ": close() threw " + PluginCalls.describe(e));
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,392 @@
+package dev.vigil.daemon.check
+
+import dev.vigil.api.CheckResult
+import dev.vigil.api.CheckTarget
+import dev.vigil.api.ConfigBlock
+import dev.vigil.api.Location
+import dev.vigil.daemon.Log
+import dev.vigil.daemon.track.EventLog
+import dev.vigil.vrrp.runtime.ManualScheduler
+import spock.lang.Specification
+
+import java.time.Duration
+import java.util.concurrent.CompletableFuture
+
+/**
+ * The check engine in virtual time ({@link ManualScheduler}) with scripted probes: keepalived's
+ * retry, delay_before_retry, delay_loop, warmup and alpha, Vigil's rise/fall, several checkers on
+ * one real server, and the isolation of plugins that throw, hang or fail too often.
+ */
+class CheckEngineSpec extends Specification {
+
+    final ManualScheduler clock = new ManualScheduler()
+    final List<List<Object>> changes = []          // [seconds, real server, up, reason]
+    final List<String> logged = []
+    final Map<String, Probes> probes = [:]          // by spec key
+    final EventLog log = { Log.Level level, String subject, String message -> logged << "${level} ${message}".toString() }
+    CheckEngine engine
+
+    /** What one checker's probes do, in order; the last behaviour repeats. */
+    class Probes implements ProbeLauncher {
+        final String key
+        final List<Object> script = []
+        final List<Double> launchedAt = []
+        final List<CompletableFuture<CheckResult>> pending = []
+        boolean closed
+
+        Probes(String key) { this.key = key }
+
+        @Override
+        void launch(CompletableFuture<CheckResult> result) {
+            assert !closed: "${key}: launched after close"
+            launchedAt << seconds()
+            Object next = script.size() > 1 ? script.remove(0) : script[0]
+            switch (next) {
+                case 'pass' -> result.complete(CheckResult.of(CheckResult.Status.L4OK, 'connected'))
+                case 'fail' -> result.complete(CheckResult.of(CheckResult.Status.L4CON, 'connection refused'))
+                case 'throw' -> throw new IllegalStateException('boom')
+                case 'hang' -> pending << result
+                case 'null' -> result.complete(null)
+                default -> throw new AssertionError("unknown behaviour ${next}")
+            }
+        }
+
+        @Override
+        void close() { closed = true }
+
+        void then(List<String> behaviours) {
+            script.clear()
+            script.addAll(behaviours)
+        }
+    }
+
+    double seconds() {
+        clock.nanoTime() / 1e9
+    }
+
+    CheckEngine engine(CheckEngine.Limits limits = CheckEngine.Limits.DEFAULT, long seed = 1) {
+        engine = new CheckEngine(clock, { CheckSpec s ->
+            Probes p = probes[s.key()]
+            if (p == null || p.closed) {
+                p = new Probes(s.key())
+                p.then(probes[s.key()]?.script ?: ['pass'])
+                probes[s.key()] = p
+            }
+            p
+        } as ProbeFactory, { String name, boolean up, String reason -> changes << [seconds(), name, up, reason] } as CheckEngine.StateSink,
+                log, new SplittableRandom(seed), limits)
+        engine
+    }
+
+    static CheckTiming timing(Map m = [:]) {
+        new CheckTiming(Duration.ofMillis(((m.delayLoop ?: 10) * 1000) as long), Duration.ofMillis(((m.warmup ?: 0) * 1000) as long),
+                (m.retry ?: 0) as int, Duration.ofMillis(((m.delayBeforeRetry ?: 1) * 1000) as long),
+                Duration.ofMillis(((m.connectTimeout ?: 3) * 1000) as long), (m.rise ?: 1) as int, (m.fall ?: 1) as int,
+                (m.alpha ?: false) as boolean)
+    }
+
+    static CheckSpec spec(String rs, Map m = [:]) {
+        String keyword = m.keyword ?: 'TCP_CHECK'
+        String key = "${rs} ${keyword}#${m.n ?: 1}"
+        new CheckSpec(key, rs, keyword, (m.plugin ?: 'check-tcp') as String, 'k.conf:3:5',
+                CheckTarget.of(rs, new InetSocketAddress('127.0.0.1', 80)),
+                new ConfigBlock(keyword, new Location('k.conf', 3, 5), []), timing(m), (m.fingerprint ?: 'v1') as String)
+    }
+
+    Probes script(String key, String... behaviours) {
+        Probes p = new Probes(key)
+        p.then(behaviours as List)
+        probes[key] = p
+        p
+    }
+
+    void configure(List<CheckSpec> specs, Set<String> realServers = specs*.realServer() as Set) {
+        engine.configure(specs, realServers)
+        clock.runPending()
+    }
+
+    void advance(double s) {
+        clock.advance(Duration.ofMillis((s * 1000) as long))
+    }
+
+    Map status() {
+        def f = engine.status()
+        clock.runPending()
+        f.getNow(null)
+    }
+
+    def 'a failing real server is declared down only after retry failed attempts, delay_before_retry apart; one pass brings it back'() {
+        given: 'keepalived defaults otherwise: rise = fall = 1'
+        engine()
+        def p = script('rs1 TCP_CHECK#1', 'pass', 'fail', 'fail', 'fail', 'pass')
+
+        when:
+        configure([spec('rs1', [delayLoop: 10, retry: 2, delayBeforeRetry: 1])])
+        advance(30)
+
+        then: 'probe at 0 passes; 10 fails; retries at 11 and 12 fail: down at 12; next at 22 passes: up'
+        p.launchedAt == [0d, 10d, 11d, 12d, 22d]
+        changes.collect { it[0..2] } == [[12d, 'rs1', false], [22d, 'rs1', true]]
+        changes[0][3] == 'TCP_CHECK: L4CON connection refused'
+        logged.any { it == 'INFO rs1: TCP_CHECK down after 3 attempts: L4CON connection refused' }
+    }
+
+    def 'a failure that passes on retry never takes the server down'() {
+        given:
+        engine()
+        def p = script('rs1 TCP_CHECK#1', 'fail', 'pass')
+
+        when:
+        configure([spec('rs1', [delayLoop: 5, retry: 1, delayBeforeRetry: 2])])
+        advance(12)
+
+        then:
+        p.launchedAt == [0d, 2d, 7d, 12d]
+        changes.isEmpty()
+        status().realServers.rs1.state == 'UP'
+    }
+
+    def 'fall counts failed checks (each after its retries) before going down, and rise counts passes before coming up'() {
+        given:
+        engine()
+        def p = script('rs1 TCP_CHECK#1', 'fail', 'fail', 'pass', 'fail', 'fail', 'fail', 'pass', 'fail', 'pass', 'pass', 'pass')
+
+        when:
+        configure([spec('rs1', [delayLoop: 5, retry: 0, fall: 3, rise: 2])])
+        advance(55)
+
+        then: 'a pass at 10 resets the fall count; down at 25 on the third failure in a row'
+        p.launchedAt == (0..11).collect { it * 5d }
+        changes.collect { it[0..2] } == [[25d, 'rs1', false], [45d, 'rs1', true]]
+
+        and: 'a failure at 35 reset the rise count: passes at 40 and 45 bring it up'
+        logged.any { it.startsWith('INFO rs1: TCP_CHECK up after 2 passed checks') }
+    }
+
+    def 'warmup spreads the first probes randomly up to its value; zero starts at once'() {
+        given:
+        engine()
+        def specs = (1..20).collect { spec("rs${it}", [delayLoop: 60, warmup: 10]) } + [spec('now', [delayLoop: 60, warmup: 0])]
+
+        when:
+        configure(specs)
+        advance(10)
+        def firsts = (1..20).collect { probes["rs${it} TCP_CHECK#1"].launchedAt[0] }
+
+        then:
+        firsts.every { it >= 0 && it <= 10 }
+        firsts.toSet().size() > 10
+        probes['now TCP_CHECK#1'].launchedAt == [0d]
+    }
+
+    def 'alpha starts the checker down: the first pass brings the real server up'() {
+        given:
+        engine()
+        script('rs1 TCP_CHECK#1', 'fail', 'pass')
+
+        when:
+        configure([spec('rs1', [alpha: true, delayLoop: 5])])
+
+        then: 'the forwarder started it down too (ServiceMapper.startsDown): nothing to push'
+        changes.isEmpty()
+        status().realServers.rs1.state == 'DOWN'
+
+        when:
+        advance(5)
+
+        then:
+        changes.collect { it[0..2] } == [[5d, 'rs1', true]]
+    }
+
+    def 'with several checkers the real server is up only while all of them are up'() {
+        given:
+        engine()
+        script('rs1 TCP_CHECK#1', 'pass', 'fail', 'fail', 'fail', 'pass')
+        script('rs1 HTTP_GET#1', 'pass', 'pass', 'fail', 'fail', 'fail', 'pass')
+
+        when:
+        configure([spec('rs1', [delayLoop: 10]), spec('rs1', [keyword: 'HTTP_GET', plugin: 'check-http', delayLoop: 10])])
+        advance(60)
+
+        then: 'TCP down at 10 takes it down; HTTP down at 20 changes nothing; TCP up at 40 leaves it down; HTTP up at 50 brings it up'
+        changes.collect { it[0..2] } == [[10d, 'rs1', false], [50d, 'rs1', true]]
+        changes[1][3].startsWith('all 2 checkers up')
+    }
+
+    def 'a plugin that throws fails the target with PLUGINERR and the reason, and is counted'() {
+        given:
+        engine()
+        script('rs1 TCP_CHECK#1', 'throw')
+
+        when:
+        configure([spec('rs1', [delayLoop: 5, retry: 1, delayBeforeRetry: 1])])
+        advance(1)
+        def s = status()
+
+        then:
+        changes.collect { it[0..2] } == [[1d, 'rs1', false]]
+        changes[0][3] == 'TCP_CHECK: PLUGINERR plugin check-tcp: the launch threw IllegalStateException: boom'
+        s.pluginErrors == 2
+        s.plugins['check-tcp'].pluginErrors == 2
+        s.realServers.rs1.checkers[0].lastStatus == 'PLUGINERR'
+        s.realServers.rs1.checkers[0].pluginErrors == 2
+        logged.count { it.startsWith('WARN rs1: TCP_CHECK (k.conf:3:5): plugin check-tcp: the launch threw') } == 2
+    }
+
+    def 'a result completed with nothing is a plugin error too'() {
+        given:
+        engine()
+        script('rs1 TCP_CHECK#1', 'null')
+
+        when:
+        configure([spec('rs1', [delayLoop: 5])])
+        advance(0)
+
+        then:
+        changes[0][3] == 'TCP_CHECK: PLUGINERR plugin check-tcp: the probe completed without a result'
+    }
+
+    def 'a plugin that never reports is failed after connect_timeout plus the grace period; its late result is ignored'() {
+        given:
+        engine(new CheckEngine.Limits(Duration.ofSeconds(1), 30, Duration.ofMinutes(1)))
+        def p = script('rs1 TCP_CHECK#1', 'hang', 'pass')
+
+        when:
+        configure([spec('rs1', [delayLoop: 10, connectTimeout: 3])])
+        advance(3.9)
+
+        then:
+        changes.isEmpty()
+
+        when:
+        advance(0.1)
+
+        then: 'failed at 4 s = 3 s timeout + 1 s grace'
+        changes.collect { it[0..2] } == [[4d, 'rs1', false]]
+        changes[0][3] == 'TCP_CHECK: PLUGINERR plugin check-tcp: no result within 4000 ms (connect_timeout 3000 ms + 1000 ms grace)'
+
+        when: 'the hung probe answers after all, before the next one (at 14 s) passes'
+        p.pending[0].complete(CheckResult.of(CheckResult.Status.L4OK, 'late'))
+        clock.runPending()
+        def lateStatus = status()
+        advance(10)
+
+        then:
+        lateStatus.lateResults == 1
+        lateStatus.realServers.rs1.state == 'DOWN'
+        changes.collect { it[0..2] } == [[4d, 'rs1', false], [14d, 'rs1', true]]
+    }
+
+    def 'past the error limit the plugin is disabled: its checkers stop and keep the state of their last genuine result'() {
+        given: 'at most 3 plugin errors a minute'
+        engine(new CheckEngine.Limits(Duration.ofSeconds(1), 3, Duration.ofMinutes(1)))
+        def good = script('rs1 BAD_CHECK#1', 'pass', 'throw')
+        def bad = script('rs2 BAD_CHECK#1', 'fail', 'throw')
+        def fresh = script('rs3 BAD_CHECK#1', 'throw')
+        def other = script('rs4 TCP_CHECK#1', 'pass')
+
+        when:
+        configure([spec('rs1', [keyword: 'BAD_CHECK', plugin: 'bad', delayLoop: 5]),
+                   spec('rs2', [keyword: 'BAD_CHECK', plugin: 'bad', delayLoop: 5]),
+                   spec('rs3', [keyword: 'BAD_CHECK', plugin: 'bad', delayLoop: 5]),
+                   spec('rs4', [delayLoop: 5])])
+        advance(5)
+
+        then: 'errors at 0 (rs3), then at 5 (rs1, rs2, rs3): the fourth disables the plugin'
+        logged.count { it.startsWith('ERROR plugin bad DISABLED: 4 plugin errors within 60 s (limit 3)') } == 1
+        engine.disabledPlugins() == [bad: '4 plugin errors within 60 s (limit 3)']
+
+        and: 'rs2 found down by a genuine failure stays down; rs1 passed before, so it is up again; rs3 never had a genuine result: up as it started'
+        status().realServers.collectEntries { k, v -> [k, v.state] } == [rs1: 'UP', rs2: 'DOWN', rs3: 'UP', rs4: 'UP']
+        status().realServers.rs1.checkers[0].disabled
+
+        and: 'the forwarder heard the genuine failure (rs2) and those the errors caused (rs3, rs1), then the restored states'
+        changes.collect { it[0..2] } == [[0d, 'rs2', false], [0d, 'rs3', false], [5d, 'rs1', false], [5d, 'rs1', true], [5d, 'rs3', true]]
+
+        when: 'a minute later: no more probes of the disabled plugin, the other plugin goes on'
+        int before = good.launchedAt.size() + bad.launchedAt.size() + fresh.launchedAt.size()
+        advance(60)
+
+        then:
+        good.launchedAt.size() + bad.launchedAt.size() + fresh.launchedAt.size() == before
+        good.closed && bad.closed && fresh.closed
+        other.launchedAt.size() == 14
+
+        when: 'a reload enables it again'
+        script('rs1 BAD_CHECK#1', 'pass')
+        configure([spec('rs1', [keyword: 'BAD_CHECK', plugin: 'bad', delayLoop: 5]), spec('rs4', [delayLoop: 5])])
+        advance(5)
+
+        then:
+        engine.disabledPlugins() == [:]
+        logged.any { it == 'INFO plugin bad enabled again by the reload' }
+        probes['rs1 BAD_CHECK#1'].launchedAt.size() >= 1
+        status().realServers.keySet() == ['rs1', 'rs4'] as Set
+    }
+
+    def 'a reload keeps unchanged checkers with their state, restarts changed ones, stops removed ones and starts new ones'() {
+        given:
+        engine()
+        def kept = script('rs1 TCP_CHECK#1', 'fail')
+        def changed = script('rs2 TCP_CHECK#1', 'fail')
+        def removed = script('rs3 TCP_CHECK#1', 'fail')
+        def lastChecker = script('rs4 TCP_CHECK#1', 'fail')
+        configure([spec('rs1', [delayLoop: 10]), spec('rs2', [delayLoop: 10]), spec('rs3', [delayLoop: 10]), spec('rs4', [delayLoop: 10])])
+        advance(5)
+        assert changes.collect { it[1..2] } == [['rs1', false], ['rs2', false], ['rs3', false], ['rs4', false]]
+        changes.clear()
+
+        when: 'rs2 changes its block, rs3 goes away, rs4 stays but loses its checker, rs5 is new'
+        script('rs2 TCP_CHECK#1', 'pass')
+        script('rs5 TCP_CHECK#1', 'pass')
+        configure([spec('rs1', [delayLoop: 10]), spec('rs2', [delayLoop: 10, fingerprint: 'v2']), spec('rs5', [delayLoop: 10])],
+                ['rs1', 'rs2', 'rs4', 'rs5'] as Set)
+        advance(0)
+
+        then: 'rs1 keeps its probe and its down state, probed again on its own schedule (at 10)'
+        !kept.closed
+        kept.launchedAt == [0d]
+        status().realServers.rs1.state == 'DOWN'
+
+        and: 'rs2 restarts: a new probe, starting up as configured: the forwarder is told'
+        changed.closed
+        probes['rs2 TCP_CHECK#1'].launchedAt == [5d]
+        changes.collect { it[1..2] } == [['rs2', true], ['rs4', true]]
+        changes.find { it[1] == 'rs4' }[3] == 'it has no checker any more'
+
+        and: 'rs3 stops'
+        removed.closed
+        lastChecker.closed
+
+        and: 'rs5 starts'
+        probes['rs5 TCP_CHECK#1'].launchedAt == [5d]
+        status().realServers.keySet() == ['rs1', 'rs2', 'rs5'] as Set
+
+        when:
+        advance(5)
+
+        then:
+        kept.launchedAt == [0d, 10d]
+        removed.launchedAt == [0d]
+    }
+
+    def 'closing stops every probe and ignores results still on their way'() {
+        given:
+        engine()
+        def p = script('rs1 TCP_CHECK#1', 'hang')
+        configure([spec('rs1', [delayLoop: 5])])
+        advance(0)
+
+        when:
+        engine.close()
+        clock.runPending()
+        p.pending[0].complete(CheckResult.of(CheckResult.Status.L4CON, 'refused'))
+        clock.runPending()
+        advance(60)
+
+        then:
+        p.closed
+        p.launchedAt == [0d]
+        changes.isEmpty()
+    }
+}
