@@ -46,7 +46,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * daemon adopts the rules the previous one left).
  *
  * <p>Everything runs on one thread of its own, {@code vigil-forwarder}: the configuration, health
- * changes (from the {@code vigil real-server} command now, from health checkers later), the
+ * changes (from the health-check engine and the {@code vigil real-server} command), the
  * statistics for {@code vigil services} and the shutdown are queued to it, so the VRRP engine
  * never waits for the kernel's forwarding tables. A failed apply is logged with its reason,
  * counted, and retried every {@link #RETRY} until one succeeds; it never stops the daemon.
