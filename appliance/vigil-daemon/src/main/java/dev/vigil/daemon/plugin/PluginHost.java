@@ -46,6 +46,8 @@ public final class PluginHost implements AutoCloseable {
 
     /** The system property that overrides the default plugins directory (tests, development). */
     public static final String DIR_PROPERTY = "vigil.pluginsDir";
+    /** The environment variable naming the plugins directory when the system property is not set. */
+    public static final String DIR_VARIABLE = "VIGIL_PLUGINS_DIR";
     /** The {@code global_defs} keyword naming the plugins directory. */
     public static final String DIR_KEYWORD = "vigil_plugins_dir";
     /** How long a plugin's {@code keywords()} may take. */
@@ -265,7 +267,7 @@ public final class PluginHost implements AutoCloseable {
 
     /**
      * The plugins directory for {@code config}: {@code global_defs vigil_plugins_dir}, else the
-     * system property {@value #DIR_PROPERTY}, else {@link #installedDirectory()}.
+     * {@link #defaultDirectory()}.
      */
     public static Path directory(KeepalivedConfig config) {
         List<String> words = config == null ? null : config.globalDefs().other().get(DIR_KEYWORD);
@@ -275,11 +277,16 @@ public final class PluginHost implements AutoCloseable {
         return defaultDirectory();
     }
 
-    /** The system property {@value #DIR_PROPERTY} when set, else {@link #installedDirectory()}. */
+    /**
+     * The system property {@value #DIR_PROPERTY} when set, else the environment variable
+     * {@value #DIR_VARIABLE} (which every process started from this one inherits, in other network
+     * namespaces too), else {@link #installedDirectory()}.
+     */
     public static Path defaultDirectory() {
-        String p = System.getProperty(DIR_PROPERTY);
-        if (p != null && !p.isBlank()) {
-            return Path.of(p).toAbsolutePath().normalize();
+        for (String p : new String[] {System.getProperty(DIR_PROPERTY), System.getenv(DIR_VARIABLE)}) {
+            if (p != null && !p.isBlank()) {
+                return Path.of(p).toAbsolutePath().normalize();
+            }
         }
         return installedDirectory();
     }
