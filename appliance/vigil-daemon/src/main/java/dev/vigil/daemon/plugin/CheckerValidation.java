@@ -80,8 +80,12 @@ public final class CheckerValidation {
                 if (p == null) {
                     continue;
                 }
-                diags.add(new Diagnostic(p.severity() == ConfigProblem.Severity.ERROR ? Severity.ERROR : Severity.WARNING,
-                        ConfigBlocks.ref(p.location()), p.message()));
+                Severity severity = p.severity() == ConfigProblem.Severity.ERROR ? Severity.ERROR : Severity.WARNING;
+                SourceRef ref = ConfigBlocks.ref(p.location());
+                // A keepalived checker's words were checked by the parser too: one complaint per word and severity.
+                if (diags.stream().noneMatch(d -> d.severity() == severity && d.ref().equals(ref))) {
+                    diags.add(new Diagnostic(severity, ref, p.message()));
+                }
             }
             return;
         }
