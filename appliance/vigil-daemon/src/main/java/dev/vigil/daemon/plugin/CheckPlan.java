@@ -5,6 +5,7 @@ import dev.vigil.api.ConfigBlock;
 import dev.vigil.config.model.Checker;
 import dev.vigil.config.model.CheckerCommon;
 import dev.vigil.config.model.KeepalivedConfig;
+import dev.vigil.config.model.MiscCheck;
 import dev.vigil.config.model.RealServer;
 import dev.vigil.config.model.VirtualServer;
 import dev.vigil.daemon.check.CheckSpec;
@@ -64,13 +65,28 @@ public record CheckPlan(List<CheckSpec> specs, Map<String, RealServerSelector> s
                     ConfigBlock block = ConfigBlocks.block(c.raw());
                     CheckerCommon common = c.common();
                     specs.add(new CheckSpec(name + " " + c.keyword() + "#" + n, name, c.keyword(), owner.get().pluginId(),
-                            c.ref().toString(), target(name, common), block, CheckTiming.of(common),
+                            c.ref().toString(), target(name, common), block, timing(c),
                             c.keyword() + "|" + common + "|" + ConfigBlocks.text(block)));
                     selectors.putIfAbsent(name, RealServerSelector.of(vs, rs));
                 }
             }
         }
         return new CheckPlan(specs, selectors, names);
+    }
+
+    /**
+     * When the checker probes. A {@code MISC_CHECK} script may run for {@code misc_timeout}
+     * (default {@code delay_loop}, keepalived's check_misc.c), not {@code connect_timeout}, which
+     * keepalived does not read in that block: its probe's time limit, and so the engine's watchdog,
+     * is {@code misc_timeout}.
+     */
+    static CheckTiming timing(Checker c) {
+        CheckTiming t = CheckTiming.of(c.common());
+        if (c instanceof MiscCheck m) {
+            return new CheckTiming(t.delayLoop(), t.warmup(), t.retry(), t.delayBeforeRetry(), m.timeout(), t.rise(),
+                    t.fall(), t.alpha());
+        }
+        return t;
     }
 
     /** The checker's target: {@code connect_ip}/{@code connect_port} (resolved to the real server's), binding, interface, mark. */

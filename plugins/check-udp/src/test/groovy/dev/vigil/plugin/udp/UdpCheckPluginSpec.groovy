@@ -1,0 +1,348 @@
+package dev.vigil.plugin.udp
+
+import dev.vigil.api.CheckResult
+import dev.vigil.config.ConfigLoader
+import dev.vigil.config.LoadOptions
+import dev.vigil.daemon.Log
+import dev.vigil.daemon.check.CheckEngine
+import dev.vigil.daemon.check.CheckIo
+import dev.vigil.daemon.check.CheckSpec
+import dev.vigil.daemon.check.ProbeFactory
+import dev.vigil.daemon.check.ProbeLauncher
+import dev.vigil.daemon.plugin.CheckPlan
+import dev.vigil.daemon.plugin.CheckerValidation
+import dev.vigil.daemon.plugin.PluginHost
+import dev.vigil.daemon.plugin.PluginProbes
+import dev.vigil.daemon.track.EventLog
+import dev.vigil.vrrp.runtime.ExecutorScheduler
+import spock.lang.Specification
+import spock.lang.TempDir
+
+import java.nio.file.Files
+import java.nio.file.Path
+import java.time.Duration
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.TimeUnit
+
+/**
+ * The UDP_CHECK plugin as the daemon runs it: the zip this build made, loaded by the real host
+ * from a temporary plugins directory, its probes run by the real engine on the shared epoll loops
+ * against real UDP servers (python3) and closed ports on loopback, where the kernel answers a
+ * datagram to a closed port with a real ICMP port unreachable.
+ */
+class UdpCheckPluginSpec extends Specification {
+
+    @TempDir
+    Path dir
+
+    PluginHost host
+    CheckIo io
+    ExecutorScheduler scheduler
+    CheckEngine engine
+    /** Probe results ({@code L4OK}, {@code L4CON}, ...) and the real server's changes ({@code UP}, {@code DOWN}), in the engine's order. */
+    final List<String> events = new CopyOnWriteArrayList<>()
+    final List<String> details = new CopyOnWriteArrayList<>()
+    /** The weight each result carried, -1 for none. */
+    final List<Integer> weights = new CopyOnWriteArrayList<>()
+
+    final List<Process> servers = new CopyOnWriteArrayList<>()
+
+    def setup() {
+        Path zip = Path.of(System.getProperty('vigil.pluginZip'))
+        assert Files.exists(zip): "the build did not make ${zip}"
+        Path plugins = Files.createDirectories(dir.resolve('plugins'))
+        Files.copy(zip, plugins.resolve(zip.fileName))
+        host = PluginHost.open(plugins)
+        io = CheckIo.open(1)
+        scheduler = new ExecutorScheduler('test-checks')
+    }
+
+    def cleanup() {
+        servers*.destroyForcibly()
+        engine?.close()?.get(5, TimeUnit.SECONDS)
+        scheduler?.close()
+        io?.close()
+        host?.close()
+    }
+
+    /** The configuration load of a UDP_CHECK block with {@code lines}: the diagnostics, formatted. */
+    List<String> diagnostics(String lines, int port = 80) {
+        Path conf = dir.resolve('keepalived.conf')
+        Files.writeString(conf, 'virtual_server 10.9.9.9 80 {\n    protocol UDP\n    real_server 127.0.0.1 ' + port + ' {\n        UDP_CHECK {\n'
+                + lines.readLines()*.trim().findAll { it }.collect { '            ' + it }.join('\n') + '\n        }\n    }\n}\n')
+        CheckerValidation.apply(ConfigLoader.load(conf, LoadOptions.defaults()), host).diagnostics()*.format()
+    }
+
+    /** Starts the engine on the UDP_CHECK block {@code checker} of real server 127.0.0.1:{@code port}. */
+    void run(int port, String checker) {
+        Path conf = dir.resolve('keepalived.conf')
+        String body = checker.readLines()*.trim().findAll { it }.collect { '            ' + it }.join('\n')
+        Files.writeString(conf, 'virtual_server 10.9.9.9 80 {\n    protocol UDP\n    real_server 127.0.0.1 ' + port + ' {\n        UDP_CHECK {\n'
+                + body + '\n        }\n    }\n}\n')
+        def loaded = CheckerValidation.apply(ConfigLoader.load(conf, LoadOptions.defaults()), host)
+        assert !loaded.hasErrors(): loaded.diagnostics()*.format()
+        CheckPlan plan = CheckPlan.of(loaded.config(), host)
+        assert plan.specs().size() == 1
+        ProbeFactory real = new PluginProbes(host, io)
+        ProbeFactory recording = { CheckSpec s ->
+            ProbeLauncher l = real.create(s)
+            new ProbeLauncher() {
+                @Override
+                void launch(CompletableFuture<CheckResult> result) {
+                    def inner = new CompletableFuture<CheckResult>()
+                    inner.whenComplete { CheckResult r, Throwable e ->
+                        weights << (r != null && r.weight().present ? r.weight().asInt : -1)
+                        details << (e != null ? e.message : r.detail())
+                        events << (e != null ? 'ERROR' : r.status().name())
+                        if (e != null) {
+                            result.completeExceptionally(e)
+                        } else {
+                            result.complete(r)
+                        }
+                    }
+                    l.launch(inner)
+                }
+
+                @Override
+                void close() {
+                    l.close()
+                }
+            }
+        } as ProbeFactory
+        engine = new CheckEngine(scheduler, recording,
+                { String name, boolean up, String reason -> events << (up ? 'UP' : 'DOWN') } as CheckEngine.StateSink,
+                { Log.Level level, String subject, String message -> } as EventLog, new SplittableRandom(1), CheckEngine.Limits.DEFAULT)
+        engine.configure(plan.specs(), plan.realServers())
+    }
+
+    void await(String what, long seconds = 15, Closure<Boolean> condition) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos()
+        while (!condition()) {
+            assert System.nanoTime() < deadline: "timed out waiting for ${what}: ${events} ${details}"
+            Thread.sleep(10)
+        }
+    }
+
+    /** How many results {@code status} came in a row right before the last {@code change}, and the result before them. */
+    List<Object> runBefore(String change, String status) {
+        List<String> results = events.subList(0, events.lastIndexOf(change)).findAll { !(it in ['UP', 'DOWN']) }
+        int n = 0
+        int i = results.size() - 1
+        while (i >= 0 && results[i] == status) {
+            n++
+            i--
+        }
+        [n, i >= 0 ? results[i] : null]
+    }
+
+    /** The python3 UDP server: {@code echo} sends every datagram back, {@code reply HEX} answers with those octets, {@code silent} reads and says nothing. */
+    static final String SERVER = '''\
+        import socket, sys
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', int(sys.argv[1])))
+        print('ready', flush=True)
+        while True:
+            data, peer = s.recvfrom(65535)
+            if sys.argv[2] == 'echo':
+                s.sendto(data, peer)
+            elif sys.argv[2] == 'reply':
+                s.sendto(bytes.fromhex(sys.argv[3]), peer)
+        '''.stripIndent()
+
+    /** Starts the UDP server on 127.0.0.1:{@code port} and waits until it is bound. */
+    Process server(int port, String... mode) {
+        String python = ['/usr/bin/python3', '/usr/local/bin/python3'].find { new File(it).canExecute() } ?: 'python3'
+        Path script = dir.resolve('udp-server.py')
+        Files.writeString(script, SERVER)
+        Process p = new ProcessBuilder([python, script.toString(), port.toString()] + (mode as List)).redirectErrorStream(true).start()
+        servers << p
+        String line = new BufferedReader(new InputStreamReader(p.inputStream)).readLine()
+        assert line == 'ready': "the UDP server did not start: ${line}"
+        p
+    }
+
+    static int freePort() {
+        new DatagramSocket(0, InetAddress.getByName('127.0.0.1')).withCloseable { it.localPort }
+    }
+
+    def 'the zip this build made loads as plugin check-udp, providing UDP_CHECK'() {
+        expect:
+        host.problems().isEmpty()
+        host.keywords() == ['UDP_CHECK'] as Set
+        host.plugins()[0].id() == 'check-udp'
+        host.plugins()[0].state() == 'STARTED'
+    }
+
+    def 'bad hex strings and lengths are reported where they are written'() {
+        expect:
+        diagnostics('payload 01 0g').any { it.contains('keepalived.conf:5:21') && it.contains('payload: "g" at character 5 of "01 0g" is not a hex digit') }
+        diagnostics('payload 0X').any { it.contains('payload: "X" at character 2') }
+        diagnostics('require_reply 0X zz').any { it.contains('keepalived.conf:5:27') && it.contains('require_reply: "z" at character 4') }
+        diagnostics('require_reply 0X\nmin_reply_length 9\nmax_reply_length 4').any {
+            it.contains('keepalived.conf:6:30') && it.contains('min_reply_length 9 > max_reply_length 4: every reply will fail') }
+        diagnostics('payload 0102 ab\nrequire_reply 01 Xx').every { !it.contains('error') }
+    }
+
+    def 'hex strings are read as keepalived reads them, X a wildcard half octet'() {
+        expect:
+        def p = UdpChecker.parseHex(text, true)
+        p.data() == data as byte[]
+        p.mask() == mask as byte[]
+
+        where:
+        text          || data                 | mask
+        '0102ff'      || [1, 2, -1]           | [0, 0, 0]
+        '1 02 \tA'   || [1, 2, 10]           | [0, 0, 0]
+        'Xa x'        || [10, 0]              | [-16, 15]
+        'XX'          || [0]                  | [-1]
+    }
+
+    def 'a pattern matches the octets both have, wildcards aside'() {
+        given:
+        def p = UdpChecker.parseHex('68 X5 6c', true)
+
+        expect:
+        p.matches('hello'.bytes)
+        p.matches('h'.bytes)
+        p.matches([0x68, 0x05] as byte[])
+        !p.matches([0x68, 0x56] as byte[])
+        !p.matches('hexlo'.bytes)
+    }
+
+    def 'an echo server that stops is down after fall ICMP port unreachables, and up after rise once it is back'() {
+        given:
+        int port = freePort()
+        Process echo = server(port, 'echo')
+
+        when:
+        run(port, '''\
+            payload 68656c6c6f
+            connect_timeout 1
+            delay_loop 0.2
+            retry 1
+            delay_before_retry 0.1
+            warmup 0
+            fall 2
+            rise 3''')
+        await('three passes') { events.count('L4OK') >= 3 }
+
+        then: 'the echo answers at once'
+        !events.contains('DOWN')
+        details[0] == "reply of 5 octets from 127.0.0.1:${port}".toString()
+
+        when: 'the server goes away: the kernel answers each datagram with an ICMP port unreachable'
+        echo.destroyForcibly().waitFor()
+        await('the real server down') { events.contains('DOWN') }
+
+        then: 'two failed checks of two attempts each'
+        runBefore('DOWN', 'L4CON') == [4, 'L4OK']
+        details[events.indexOf('L4CON')] == "ICMP port unreachable from 127.0.0.1:${port}".toString()
+
+        when: 'it comes back on the same port'
+        server(port, 'echo')
+        await('the real server up') { events.contains('UP') }
+
+        then:
+        runBefore('UP', 'L4OK') == [3, 'L4CON']
+    }
+
+    def 'without require_reply a server that says nothing is up after connect_timeout; with it, that is L4TOUT'() {
+        given:
+        int port = freePort()
+        server(port, 'silent')
+
+        when:
+        run(port, '''\
+            payload 00
+            connect_timeout 0.3
+            delay_loop 30
+            warmup 0''')
+        await('a result') { events.size() >= 1 }
+
+        then:
+        events == ['L4OK']
+        details[0] == "no ICMP unreachable from 127.0.0.1:${port} within 300 ms".toString()
+
+        when:
+        engine.close().get(5, TimeUnit.SECONDS)
+        events.clear()
+        details.clear()
+        run(port, '''\
+            payload 00
+            require_reply
+            connect_timeout 0.3
+            delay_loop 30
+            retry 0
+            warmup 0''')
+        await('a result') { events.size() >= 2 }
+
+        then:
+        events == ['L4TOUT', 'DOWN']
+        details[0] == "no reply from 127.0.0.1:${port} within 300 ms".toString()
+    }
+
+    def 'without payload keepalived\'s 32 octets go out: an echo returns them, a closed port draws the ICMP port unreachable'() {
+        given:
+        int port = freePort()
+        Process echo = server(port, 'echo')
+
+        when:
+        run(port, '''\
+            require_reply 6b 65 65 70
+            connect_timeout 2
+            delay_loop 30
+            retry 0
+            warmup 0''')
+        await('a result') { events.size() >= 1 }
+
+        then:
+        events == ['L7OK']
+        details[0] == "reply of 32 octets from 127.0.0.1:${port}".toString()
+
+        when:
+        engine.close().get(5, TimeUnit.SECONDS)
+        echo.destroyForcibly().waitFor()
+        events.clear()
+        details.clear()
+        run(port, '''\
+            connect_timeout 2
+            delay_loop 30
+            retry 0
+            warmup 0''')
+        await('a result') { events.size() >= 2 }
+
+        then:
+        events == ['L4CON', 'DOWN']
+        details[0] == "ICMP port unreachable from 127.0.0.1:${port}".toString()
+    }
+
+    def 'require_reply with a pattern: the reply must match it and have an allowed length'() {
+        given:
+        int port = freePort()
+        server(port, 'reply', reply)
+
+        when:
+        run(port, """\
+            payload 01
+            require_reply ${pattern}
+            ${lengths}
+            connect_timeout 1
+            delay_loop 30
+            retry 0
+            warmup 0""")
+        await('a result') { events.size() >= 1 }
+
+        then:
+        events[0] == status
+        details[0] == detail.replace('PORT', port.toString())
+
+        where:
+        reply        | pattern   | lengths                 || status  | detail
+        'a1b2c3'     | 'a1 bX'   | ''                      || 'L7OK'  | 'reply of 3 octets from 127.0.0.1:PORT'
+        'a1c2c3'     | 'a1 bX'   | ''                      || 'L7RSP' | 'reply a1c2c3 from 127.0.0.1:PORT does not match require_reply'
+        'a1b2c3'     | 'a1'      | 'max_reply_length 2'    || 'L7RSP' | 'reply of 3 octets from 127.0.0.1:PORT (expected: 0-2)'
+        'a1'         | 'a1'      | 'min_reply_length 2'    || 'L7RSP' | 'reply of 1 octets from 127.0.0.1:PORT (expected: 2-255)'
+    }
+}
