@@ -416,6 +416,7 @@ class DnsCheckPluginSpec extends Specification {
         line                              || at      | message
         'name a..b'                       || ':5:18' | 'name "a..b": an empty label (expected: no two dots in a row, no leading dot)'
         'name ' + 'x' * 64 + '.test'      || ':5:18' | 'has 64 characters (expected: at most 63)'
-        'type SPF'                        || ':5:18' | 'type "SPF" (expected: A, NS, CNAME, SOA, MX, TXT or AAAA)'
+        // The parser knows DNS types too; its error is the one kept at that place (the plugin's would repeat it).
+        'type SPF'                        || ':5:18' | 'type "SPF"'
     }
 }
