@@ -281,7 +281,8 @@ class MiscCheckPluginSpec extends Specification {
             delay_loop 0.2
             retry 0
             warmup 0""")
-        await('a result') { weights.size() >= 1 }
+        // The probe callback adds its weight and detail before its event: waiting for the event sees all three.
+        await('a result') { events.size() >= 1 }
 
         then:
         events[0] == 'L7OK'
