@@ -26,9 +26,9 @@ import java.util.random.RandomGenerator;
  * The daemon's health checking, wired: the {@link PluginHost} (opened with the first
  * configuration, from its {@code vigil_plugins_dir}), the shared event loops ({@link CheckIo}), the
  * {@link CheckEngine} on its own thread {@code vigil-checks}, and the forwarder's
- * {@link ServiceManager#setState} as the engine's sink. The daemon's main thread calls
- * {@link #validate}, {@link #start}, {@link #reconfigure} and {@link #close}; the API thread
- * calls {@link #status} and {@link #pluginsText}.
+ * {@link ServiceManager#setState} and {@link ServiceManager#setWeight} as the engine's sink. The
+ * daemon's main thread calls {@link #validate}, {@link #start}, {@link #reconfigure} and
+ * {@link #close}; the API thread calls {@link #status} and {@link #pluginsText}.
  */
 final class HealthChecks implements AutoCloseable {
 
@@ -75,12 +75,25 @@ final class HealthChecks implements AutoCloseable {
     void start(KeepalivedConfig config, ServiceManager services) {
         io = CheckIo.open(CheckIo.THREADS);
         scheduler = new ExecutorScheduler("vigil-checks");
-        engine = new CheckEngine(scheduler, new PluginProbes(host, io), (name, up, reason) -> {
-            RealServerSelector s = selectors.get(name);
-            if (s != null) {
-                services.setState(s, up, reason);
+        CheckEngine.StateSink sink = new CheckEngine.StateSink() {
+            @Override
+            public void changed(String realServer, boolean up, String reason) {
+                RealServerSelector s = selectors.get(realServer);
+                if (s != null) {
+                    services.setState(s, up, reason);
+                }
             }
-        }, log, RandomGenerator.getDefault(), CheckEngine.Limits.DEFAULT);
+
+            @Override
+            public void weight(String realServer, int weight, String reason) {
+                RealServerSelector s = selectors.get(realServer);
+                if (s != null) {
+                    services.setWeight(s, weight, reason);
+                }
+            }
+        };
+        engine = new CheckEngine(scheduler, new PluginProbes(host, io), sink, log, RandomGenerator.getDefault(),
+                CheckEngine.Limits.DEFAULT);
         reconfigure(config);
     }
 

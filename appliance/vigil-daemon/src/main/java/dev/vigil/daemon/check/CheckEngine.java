@@ -28,6 +28,15 @@ import java.util.random.RandomGenerator;
  * every change of that is handed to the {@link StateSink} (the forwarder's {@code setState}), and
  * nothing else is.
  *
+ * <p><b>Weights.</b> A passing result that carries a weight ({@code MISC_CHECK}'s
+ * {@code misc_dynamic}: exit status minus 2) sets the real server's weight, handed to
+ * {@link StateSink#weight} before the state change the same result may cause, so a server that
+ * comes up does so at that weight (keepalived's check_misc.c calls {@code update_svr_wgt} before
+ * {@code update_svr_checker_state}). A result without a weight leaves the last one in place, as in
+ * keepalived, where exit 0 changes nothing; a failing result never sets one. The engine hands on
+ * changes only, and forgets what it handed at each {@link #configure}, so the first weight after a
+ * reload is handed again (the forwarder may have gone back to a changed configured weight).
+ *
  * <p><b>One thread.</b> All state lives on the {@link Scheduler}'s thread (its clock too, so a
  * {@code ManualScheduler} drives the engine in virtual time); results arriving from plugin threads
  * are queued onto it. The engine only calls {@link ProbeLauncher}s, which return at once.
@@ -59,6 +68,16 @@ public final class CheckEngine {
          * @param reason     why, for the log: the checker and its last result
          */
         void changed(String realServer, boolean up, String reason);
+
+        /**
+         * A checker set the real server's weight; the default ignores it.
+         *
+         * @param realServer the real server's name
+         * @param weight     its new weight, 0 or more
+         * @param reason     the checker and its result, for the log
+         */
+        default void weight(String realServer, int weight, String reason) {
+        }
     }
 
     /**
@@ -137,6 +156,8 @@ public final class CheckEngine {
         final String name;
         List<Target> targets = List.of();
         boolean pushed;
+        /** The weight last handed to the sink since the last configuration, or -1. */
+        int weight = -1;
 
         Server(String name) {
             this.name = name;
@@ -290,6 +311,7 @@ public final class CheckEngine {
                 s = new Server(name);
             }
             s.targets = List.copyOf(list);
+            s.weight = -1;
             for (Target t : list) {
                 t.server = s;
             }
@@ -406,6 +428,12 @@ public final class CheckEngine {
             if (countPluginError(t.spec.pluginId())) {
                 return;
             }
+        }
+        if (result.pass() && result.weight().isPresent() && t.server != null
+                && t.server.weight != result.weight().getAsInt()) {
+            t.server.weight = result.weight().getAsInt();
+            log.info(SUBJECT, t.spec.realServer() + ": " + t.spec.keyword() + " sets weight " + t.server.weight + ": " + result);
+            sink.weight(t.spec.realServer(), t.server.weight, t.spec.keyword() + ": " + result);
         }
         CheckerState.Step step = t.state.onResult(result.pass());
         if (!pluginError) {

@@ -64,6 +64,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * table is flushed instead, and with {@code lvs_flush_on_stop VS} the same services are removed;
  * both leave out the real servers' notifications, which keepalived tells only when it removes real
  * servers one by one ({@link LvsFlushOnStop}).
+ *
+ * <p>A checker may set a real server's weight ({@code MISC_CHECK} with {@code misc_dynamic},
+ * through {@link #setWeight}): the set weight replaces the configured one in the forwarder and in
+ * the quorum's live weight, up or down, without notifications (keepalived's ipwrapper.c
+ * {@code update_svr_wgt}). It holds until a checker sets another, and across reloads unless the
+ * reload changes that real server's configured {@code weight}, which then takes over (keepalived's
+ * {@code init_service_rs} on reload); a real server that leaves the configuration loses it.
  */
 public final class ServiceManager implements AutoCloseable {
 
@@ -108,6 +115,23 @@ public final class ServiceManager implements AutoCloseable {
         }
     }
 
+    /**
+     * A real server whose weight a checker set.
+     *
+     * @param name the real server's {@link ServiceMapper#realServerName} name
+     * @param was  its weight before (the configured one, or the one set last)
+     * @param now  its weight now
+     */
+    public record WeightChange(String name, int was, int now) {
+    }
+
+    /** The outcome of {@link #setWeight}: the real servers named, and whether the forwarder took the new weights. */
+    public record WeightResult(List<WeightChange> changes, boolean applied, String error) {
+        public WeightResult {
+            changes = List.copyOf(changes);
+        }
+    }
+
     private record Member(VirtualServer server, RealServer real) {
     }
 
@@ -129,6 +153,7 @@ public final class ServiceManager implements AutoCloseable {
     private List<VirtualServerGroup> groups = List.of();
     private Map<String, Member> members = new LinkedHashMap<>();
     private Map<String, Boolean> alive = new LinkedHashMap<>();
+    private Map<String, Integer> weights = new HashMap<>();
     private Map<String, Boolean> quorum = Map.of();
     private Set<String> reported = Set.of();
     private ScheduledFuture<?> retry;
@@ -179,6 +204,21 @@ public final class ServiceManager implements AutoCloseable {
     /** {@link #setState(RealServerSelector, boolean)}, logging {@code cause} (a health check's result) as the reason. */
     public CompletableFuture<StateResult> setState(RealServerSelector selector, boolean up, String cause) {
         return submit(() -> doSetState(selector, up, cause));
+    }
+
+    /**
+     * Sets the weight of the real servers {@code selector} names, in place of their configured
+     * {@code weight}, and applies the result; {@code cause} (the checker's result) is logged as the
+     * reason. Their state and notifications are unchanged; a real server that is down takes the
+     * weight when it comes back. Completes with no changes when nothing matches.
+     *
+     * @throws IllegalArgumentException if {@code weight} is negative
+     */
+    public CompletableFuture<WeightResult> setWeight(RealServerSelector selector, int weight, String cause) {
+        if (weight < 0) {
+            throw new IllegalArgumentException("weight: " + weight + " (expected: >= 0)");
+        }
+        return submit(() -> doSetWeight(selector, weight, cause));
     }
 
     /**
@@ -273,8 +313,23 @@ public final class ServiceManager implements AutoCloseable {
                 }
             }
         }
+        Map<String, Integer> nextWeights = new HashMap<>();
+        weights.forEach((name, w) -> {
+            Member was = members.get(name);
+            Member now = nextMembers.get(name);
+            if (now == null || was == null) {
+                return;
+            }
+            if (now.real().weight() == was.real().weight()) {
+                nextWeights.put(name, w);
+            } else {
+                log.info(SUBJECT, "real server " + name + ": configured weight " + was.real().weight() + " -> "
+                        + now.real().weight() + " replaces the weight " + w + " its checker set");
+            }
+        });
         members = nextMembers;
         alive = nextAlive;
+        weights = nextWeights;
         if (backend == null && !servers.isEmpty()) {
             try {
                 backend = opener.open(wanted);
@@ -333,13 +388,45 @@ public final class ServiceManager implements AutoCloseable {
         return new StateResult(changes, ok, ok ? null : lastError);
     }
 
+    private WeightResult doSetWeight(RealServerSelector selector, int weight, String cause) {
+        Map<String, VirtualServerGroup> byName = new HashMap<>();
+        groups.forEach(g -> byName.put(g.name(), g));
+        List<WeightChange> changes = new ArrayList<>();
+        boolean changed = false;
+        for (Map.Entry<String, Member> e : members.entrySet()) {
+            Member m = e.getValue();
+            if (!selector.matches(m.server(), m.real(), byName)) {
+                continue;
+            }
+            int was = weights.getOrDefault(e.getKey(), m.real().weight());
+            changes.add(new WeightChange(e.getKey(), was, weight));
+            if (was != weight) {
+                changed = true;
+                log.info(SUBJECT, "real server " + e.getKey() + " weight " + was + " -> " + weight + " ("
+                        + (Boolean.TRUE.equals(alive.get(e.getKey())) ? "up" : "down, taken when it comes back")
+                        + "; " + cause + ")");
+            }
+            if (weight == m.real().weight()) {
+                weights.remove(e.getKey());
+            } else {
+                weights.put(e.getKey(), weight);
+            }
+        }
+        if (!changed) {
+            publish();
+            return new WeightResult(changes, backend != null && lastError == null, lastError);
+        }
+        boolean ok = reconcile("real server weight");
+        return new WeightResult(changes, ok, ok ? null : lastError);
+    }
+
     /** Maps and applies; true when the forwarder took the state. */
     private boolean reconcile(String why) {
         if (backend == null) {
             publish();
             return false;
         }
-        ServiceMapper.Result r = mapper.map(servers, groups, down());
+        ServiceMapper.Result r = mapper.map(servers, groups, down(), weights);
         quorum = r.quorum();
         Set<String> problems = new LinkedHashSet<>(r.problems());
         java.util.SortedMap<ServiceKey, VirtualService> kept = new TreeMap<>();
@@ -539,6 +626,7 @@ public final class ServiceManager implements AutoCloseable {
         Map<String, Object> rs = new LinkedHashMap<>();
         alive.forEach((name, up) -> rs.put(name, up ? "UP" : "DOWN"));
         s.put("realServers", rs);
+        s.put("checkerWeights", new TreeMap<>(weights));
         snapshot = Collections.unmodifiableMap(s);
     }
 }

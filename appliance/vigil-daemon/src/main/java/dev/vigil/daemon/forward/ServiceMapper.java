@@ -121,9 +121,21 @@ public final class ServiceMapper {
 
     /**
      * The desired state for {@code servers}, groups expanded through {@code groups}, given the real
-     * servers that are down.
+     * servers that are down, every real server at its configured weight.
      */
     public Result map(List<VirtualServer> servers, List<VirtualServerGroup> groups, Set<String> down) {
+        return map(servers, groups, down, Map.of());
+    }
+
+    /**
+     * The desired state for {@code servers}, groups expanded through {@code groups}, given the real
+     * servers that are down and the weights a checker set ({@code MISC_CHECK}'s {@code misc_dynamic}),
+     * by {@link #realServerName} names. A set weight replaces the configured one in the destination
+     * and in the live weight the quorum is measured by, as keepalived's ipwrapper.c
+     * {@code update_svr_wgt} does; an inhibited real server stays at weight 0.
+     */
+    public Result map(List<VirtualServer> servers, List<VirtualServerGroup> groups, Set<String> down,
+                      Map<String, Integer> weights) {
         Map<String, VirtualServerGroup> byName = new HashMap<>();
         groups.forEach(g -> byName.put(g.name(), g));
         Map<ServiceKey, VirtualService> out = new TreeMap<>();
@@ -143,10 +155,12 @@ public final class ServiceMapper {
             Map<DestinationKey, Destination> inhibited = new LinkedHashMap<>();
             int liveWeight = 0;
             for (RealServer rs : vs.realServers()) {
-                Destination d = destination(vs, rs, rs.weight());
-                if (!down.contains(realServerName(vs, rs))) {
+                String rsName = realServerName(vs, rs);
+                int weight = weights.getOrDefault(rsName, rs.weight());
+                Destination d = destination(vs, rs, weight);
+                if (!down.contains(rsName)) {
                     live.put(d.key(), d);
-                    liveWeight += rs.weight();
+                    liveWeight += weight;
                 } else if (rs.inhibitOnFailure()) {
                     inhibited.put(d.key(), d.withWeight(0));
                 }

@@ -15,12 +15,14 @@ import java.util.concurrent.CompletableFuture
 /**
  * The check engine in virtual time ({@link ManualScheduler}) with scripted probes: keepalived's
  * retry, delay_before_retry, delay_loop, warmup and alpha, Vigil's rise/fall, several checkers on
- * one real server, and the isolation of plugins that throw, hang or fail too often.
+ * one real server, the weights a passing result sets ({@code misc_dynamic}), and the isolation of
+ * plugins that throw, hang or fail too often.
  */
 class CheckEngineSpec extends Specification {
 
     final ManualScheduler clock = new ManualScheduler()
     final List<List<Object>> changes = []          // [seconds, real server, up, reason]
+    final List<List<Object>> weights = []          // [seconds, real server, weight, reason]
     final List<String> logged = []
     final Map<String, Probes> probes = [:]          // by spec key
     final EventLog log = { Log.Level level, String subject, String message -> logged << "${level} ${message}".toString() }
@@ -47,6 +49,10 @@ class CheckEngineSpec extends Specification {
                 case 'throw' -> throw new IllegalStateException('boom')
                 case 'hang' -> pending << result
                 case 'null' -> result.complete(null)
+                case ~/w\d+/ -> result.complete(CheckResult.of(CheckResult.Status.L7OK, 'exit status')
+                        .withWeight((next as String).substring(1) as int))
+                case ~/failw\d+/ -> result.complete(CheckResult.of(CheckResult.Status.PROCERR, 'exit status 1')
+                        .withWeight((next as String).substring(5) as int))
                 default -> throw new AssertionError("unknown behaviour ${next}")
             }
         }
@@ -73,8 +79,13 @@ class CheckEngineSpec extends Specification {
                 probes[s.key()] = p
             }
             p
-        } as ProbeFactory, { String name, boolean up, String reason -> changes << [seconds(), name, up, reason] } as CheckEngine.StateSink,
-                log, new SplittableRandom(seed), limits)
+        } as ProbeFactory, new CheckEngine.StateSink() {
+            @Override
+            void changed(String name, boolean up, String reason) { changes << [seconds(), name, up, reason] }
+
+            @Override
+            void weight(String name, int weight, String reason) { weights << [seconds(), name, weight, reason] }
+        }, log, new SplittableRandom(seed), limits)
         engine
     }
 
@@ -388,5 +399,46 @@ class CheckEngineSpec extends Specification {
         p.closed
         p.launchedAt == [0d]
         changes.isEmpty()
+    }
+
+    def 'a passing result with a weight sets the real server weight, changes only, before the state change it causes'() {
+        given: 'a MISC_CHECK whose script exits 7, 7, 0, 12, 1, 5 (weights 5, 5, none, 10, down, 3)'
+        engine()
+        def p = script('rs1 MISC_CHECK#1', 'w5', 'w5', 'pass', 'w10', 'fail', 'w3')
+
+        when:
+        configure([spec('rs1', [keyword: 'MISC_CHECK', plugin: 'check-misc', delayLoop: 1])])
+        advance(5.5)
+
+        then: 'a result without a weight keeps the last one (keepalived: exit 0 changes nothing)'
+        p.launchedAt == [0d, 1d, 2d, 3d, 4d, 5d]
+        weights.collect { it[0..2] } == [[0d, 'rs1', 5], [3d, 'rs1', 10], [5d, 'rs1', 3]]
+        weights[0][3] == 'MISC_CHECK: L7OK exit status (weight 5)'
+
+        and: 'the failure takes it down; the next weighted pass sets the weight, then brings it up'
+        changes.collect { it[0..2] } == [[4d, 'rs1', false], [5d, 'rs1', true]]
+        logged.any { it == 'INFO rs1: MISC_CHECK sets weight 10: L7OK exit status (weight 10)' }
+    }
+
+    def 'a failing result never sets a weight, and a reload hands the next weight on again'() {
+        given:
+        engine()
+        def p = script('rs1 MISC_CHECK#1', 'failw9', 'w4', 'w4', 'w4')
+        def misc = spec('rs1', [keyword: 'MISC_CHECK', plugin: 'check-misc', delayLoop: 1])
+
+        when:
+        configure([misc])
+        advance(2.5)
+
+        then:
+        weights.collect { it[0..2] } == [[1d, 'rs1', 4]]
+
+        when: 'the same configuration again: the checker is kept, and its next result is handed on once more'
+        configure([misc])
+        advance(2)
+
+        then:
+        weights.collect { it[0..2] } == [[1d, 'rs1', 4], [3d, 'rs1', 4]]
+        p.launchedAt == [0d, 1d, 2d, 3d, 4d]
     }
 }

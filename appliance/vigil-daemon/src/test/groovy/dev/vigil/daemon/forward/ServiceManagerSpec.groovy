@@ -261,6 +261,109 @@ class ServiceManagerSpec extends Specification {
         scripts.last() == ['[10.0.0.50]:tcp:80', 'QUORUM_UP', '/bin/quorum-up', false]
     }
 
+    def 'a checker\'s weight replaces the configured one in the forwarder, without notifications'() {
+        given:
+        def f = new InMemoryForwarder()
+        def m = manager(f)
+        await(m.configure(config(CONF)))
+        def rs2 = RealServerSelector.parse('10.0.0.50:80', '10.0.0.2:80', null)
+        int before = lines.size()
+
+        when: 'misc_dynamic exit 7'
+        def r = await(m.setWeight(rs2, 5, 'MISC_CHECK: L7OK exit status 7 (weight 5)'))
+
+        then:
+        r.applied()
+        r.changes() == [new ServiceManager.WeightChange('[10.0.0.2]:80 of [10.0.0.50]:tcp:80', 1, 5)]
+        dests(f) == ['10.0.0.2:80/5', '10.0.0.3:80/2']
+        m.status().checkerWeights == ['[10.0.0.2]:80 of [10.0.0.50]:tcp:80': 5]
+        logged.contains('INFO forwarder: real server [10.0.0.2]:80 of [10.0.0.50]:tcp:80 weight 1 -> 5 (up; MISC_CHECK: L7OK exit status 7 (weight 5))')
+        logged.contains('INFO forwarder: applied 1 real server changed (real server weight)')
+        scripts.isEmpty()
+        lines.size() == before
+
+        when: 'the same weight again changes nothing'
+        int batches = m.status().applies as int
+        def again = await(m.setWeight(rs2, 5, 'again'))
+
+        then:
+        again.changes()*.was == [5]
+        m.status().applies == batches
+
+        when: 'down, the weight changes; it comes back at that weight'
+        await(m.setState(rs2, false))
+        await(m.setWeight(rs2, 3, 'exit 5'))
+
+        then: 'the weight of a real server that is down is in no destination and no live weight'
+        dests(f) == ['10.0.0.3:80/2']
+        logged.contains('INFO forwarder: real server [10.0.0.2]:80 of [10.0.0.50]:tcp:80 weight 5 -> 3 (down, taken when it comes back; exit 5)')
+
+        when:
+        await(m.setState(rs2, true))
+
+        then:
+        dests(f) == ['10.0.0.2:80/3', '10.0.0.3:80/2']
+
+        when: 'weight 0 keeps the destination in place at weight 0'
+        await(m.setWeight(rs2, 0, 'exit 2'))
+
+        then:
+        dests(f) == ['10.0.0.2:80/0', '10.0.0.3:80/2']
+
+        when:
+        m.setWeight(rs2, -1, 'bad')
+
+        then:
+        thrown(IllegalArgumentException)
+    }
+
+    def 'the quorum counts a checker\'s weight: dropping it loses the quorum, raising it regains it'() {
+        given: 'quorum 2: the live weight is 1 + 2'
+        def f = new InMemoryForwarder()
+        def m = manager(f)
+        await(m.configure(config(CONF)))
+        def rs3 = RealServerSelector.parse('10.0.0.50:80', '10.0.0.3:80', null)
+
+        when: 'weight 0 on 10.0.0.3: live weight 1'
+        await(m.setWeight(rs3, 0, 'exit 2'))
+
+        then:
+        dests(f) == ['10.0.0.99:8080/1']
+        scripts == [['[10.0.0.50]:tcp:80', 'QUORUM_DOWN', '/bin/quorum-down', false]]
+        logged.any { it.startsWith('WARN forwarder: [10.0.0.50]:tcp:80 lost its quorum: live weight 1 < 2') }
+
+        when:
+        await(m.setWeight(rs3, 4, 'exit 6'))
+
+        then:
+        dests(f) == ['10.0.0.2:80/1', '10.0.0.3:80/4']
+        scripts.last() == ['[10.0.0.50]:tcp:80', 'QUORUM_UP', '/bin/quorum-up', false]
+        logged.contains('INFO forwarder: [10.0.0.50]:tcp:80 gained its quorum: live weight 5 >= 2')
+    }
+
+    def 'a reload keeps a checker\'s weight unless it changes that real server\'s configured weight'() {
+        given:
+        def f = new InMemoryForwarder()
+        def m = manager(f)
+        await(m.configure(config(CONF)))
+        await(m.setWeight(RealServerSelector.parse('10.0.0.50:80', '10.0.0.2:80', null), 7, 'exit 9'))
+        await(m.setWeight(RealServerSelector.parse('10.0.0.50:80', '10.0.0.3:80', null), 8, 'exit 10'))
+
+        when: 'the same file again'
+        await(m.configure(config(CONF)))
+
+        then:
+        dests(f) == ['10.0.0.2:80/7', '10.0.0.3:80/8']
+
+        when: '10.0.0.3 is configured with weight 3 now'
+        await(m.configure(config(CONF.replace('weight 2', 'weight 3'))))
+
+        then:
+        dests(f) == ['10.0.0.2:80/7', '10.0.0.3:80/3']
+        m.status().checkerWeights == ['[10.0.0.2]:80 of [10.0.0.50]:tcp:80': 7]
+        logged.contains('INFO forwarder: real server [10.0.0.3]:80 of [10.0.0.50]:tcp:80: configured weight 2 -> 3 replaces the weight 8 its checker set')
+    }
+
     def 'alpha real servers start down until set up; a reload keeps every state'() {
         given:
         def f = new InMemoryForwarder()
