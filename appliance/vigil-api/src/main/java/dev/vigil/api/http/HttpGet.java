@@ -25,12 +25,14 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+
+import static dev.vigil.api.Failures.reason;
+import static dev.vigil.api.Failures.show;
 
 /**
  * One {@code GET} as keepalived's {@code HTTP_GET} and {@code SSL_GET} send it, on a Netty event
@@ -339,26 +341,6 @@ public final class HttpGet {
     }
 
     /**
-     * The kernel's or the TLS engine's words without Netty's decoration: {@code connection refused}
-     * from {@code finishConnect(..) failed with error(-111): Connection refused: /127.0.0.1:80}.
-     */
-    static String reason(Throwable cause) {
-        if (cause == null) {
-            return "unknown error";
-        }
-        String m = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
-        int addr = m.indexOf(": /");
-        if (addr >= 0) {
-            m = m.substring(0, addr);
-        }
-        int colon = m.lastIndexOf(": ");
-        if (colon >= 0 && m.substring(0, colon).contains("(..)")) {
-            m = m.substring(colon + 2);
-        }
-        return m.toLowerCase(Locale.ROOT);
-    }
-
-    /**
      * An IPv6 address in its text form of RFC 5952 §4 (what keepalived's {@code inet_ntop} writes):
      * the longest run of two or more zero groups, the first of equal runs, becomes {@code ::}. The
      * zone ({@code %eth0}) is dropped: it means nothing to the server (RFC 6874 §1).
@@ -384,11 +366,5 @@ public final class HttpGet {
         }
         return String.join(":", java.util.Arrays.copyOfRange(groups, 0, bestStart)) + "::"
                 + String.join(":", java.util.Arrays.copyOfRange(groups, bestStart + bestLength, groups.length));
-    }
-
-    /** {@code 10.0.0.2:80}, {@code [2001:db8::2]:443}. */
-    public static String show(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 }

@@ -23,13 +23,15 @@ import io.netty.handler.codec.dns.DnsSection;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.BindException;
-import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+
+import static dev.vigil.api.Failures.reason;
+import static dev.vigil.api.Failures.show;
 
 /**
  * One {@code DNS_CHECK} target: a connected UDP socket on the host's event loop (so that an ICMP
@@ -168,24 +170,6 @@ final class DnsProbe implements Probe {
         if (ch != null) {
             ch.close();
         }
-    }
-
-    /** The error's words without Netty's decoration ({@code readAddress(..) failed: Connection refused}). */
-    static String reason(Throwable cause) {
-        if (cause == null) {
-            return "unknown error";
-        }
-        String m = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
-        int colon = m.lastIndexOf(": ");
-        if (colon >= 0 && m.substring(0, colon).contains("(..)")) {
-            m = m.substring(colon + 2);
-        }
-        return m.toLowerCase(Locale.ROOT);
-    }
-
-    static String show(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     private static String millis(long nanos) {

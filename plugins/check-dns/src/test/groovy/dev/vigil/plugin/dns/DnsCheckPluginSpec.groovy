@@ -1,30 +1,11 @@
 package dev.vigil.plugin.dns
 
-import dev.vigil.api.CheckResult
-import dev.vigil.config.ConfigLoader
-import dev.vigil.config.LoadOptions
-import dev.vigil.daemon.Log
-import dev.vigil.daemon.check.CheckEngine
-import dev.vigil.daemon.check.CheckIo
-import dev.vigil.daemon.check.CheckSpec
-import dev.vigil.daemon.check.ProbeFactory
-import dev.vigil.daemon.check.ProbeLauncher
-import dev.vigil.daemon.plugin.CheckPlan
-import dev.vigil.daemon.plugin.CheckerValidation
-import dev.vigil.daemon.plugin.PluginHost
-import dev.vigil.daemon.plugin.PluginProbes
-import dev.vigil.daemon.track.EventLog
-import dev.vigil.vrrp.runtime.ExecutorScheduler
+import dev.vigil.plugin.testkit.CheckPluginSpecification
 import spock.lang.Requires
-import spock.lang.Specification
-import spock.lang.TempDir
 
-import java.nio.channels.SocketChannel
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Duration
-import java.util.concurrent.CompletableFuture
-import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.TimeUnit
 
 /**
@@ -34,106 +15,7 @@ import java.util.concurrent.TimeUnit
  * NXDOMAIN or REFUSED for other names.
  */
 @Requires({ DnsCheckPluginSpec.usable() })
-class DnsCheckPluginSpec extends Specification {
-
-    @TempDir
-    Path dir
-
-    PluginHost host
-    CheckIo io
-    ExecutorScheduler scheduler
-    CheckEngine engine
-    /** Probe results ({@code L4OK}, {@code L4CON}, ...) and the real server's changes ({@code UP}, {@code DOWN}), in the engine's order. */
-    final List<String> events = new CopyOnWriteArrayList<>()
-    final List<String> details = new CopyOnWriteArrayList<>()
-    final List<Closeable> listeners = []
-
-    def setup() {
-        Path zip = Path.of(System.getProperty('vigil.pluginZip'))
-        assert Files.exists(zip): "the build did not make ${zip}"
-        Path plugins = Files.createDirectories(dir.resolve('plugins'))
-        Files.copy(zip, plugins.resolve(zip.fileName))
-        host = PluginHost.open(plugins)
-        io = CheckIo.open(1)
-        scheduler = new ExecutorScheduler('test-checks')
-    }
-
-    def cleanup() {
-        engine?.close()?.get(5, TimeUnit.SECONDS)
-        scheduler?.close()
-        io?.close()
-        host?.close()
-        listeners*.close()
-    }
-
-    static int freePort() {
-        new ServerSocket(0, 1, InetAddress.getByName('127.0.0.1')).withCloseable { it.localPort }
-    }
-
-    /** Starts the engine on {@code checker} (the DNS_CHECK block's lines) of real server 127.0.0.1:{@code port}. */
-    void run(int port, String checker) {
-        Path conf = dir.resolve('keepalived.conf')
-        String body = checker.readLines()*.trim().findAll { it }.collect { '            ' + it }.join('\n')
-        Files.writeString(conf, 'virtual_server 10.9.9.9 53 {\n    protocol UDP\n    real_server 127.0.0.1 ' + port + ' {\n        DNS_CHECK {\n'
-                + body + '\n        }\n    }\n}\n')
-        def loaded = CheckerValidation.apply(ConfigLoader.load(conf, LoadOptions.defaults()), host)
-        assert !loaded.hasErrors(): loaded.diagnostics()*.format()
-        CheckPlan plan = CheckPlan.of(loaded.config(), host)
-        assert plan.specs().size() == 1
-        ProbeFactory real = new PluginProbes(host, io)
-        ProbeFactory recording = { CheckSpec s ->
-            ProbeLauncher l = real.create(s)
-            new ProbeLauncher() {
-                @Override
-                void launch(CompletableFuture<CheckResult> result) {
-                    def inner = new CompletableFuture<CheckResult>()
-                    inner.whenComplete { CheckResult r, Throwable e ->
-                        events << (e != null ? 'ERROR' : r.status().name())
-                        details << (e != null ? e.message : r.detail())
-                        if (e != null) {
-                            result.completeExceptionally(e)
-                        } else {
-                            result.complete(r)
-                        }
-                    }
-                    l.launch(inner)
-                }
-
-                @Override
-                void close() {
-                    l.close()
-                }
-            }
-        } as ProbeFactory
-        engine = new CheckEngine(scheduler, recording,
-                { String name, boolean up, String reason -> events << (up ? 'UP' : 'DOWN') } as CheckEngine.StateSink,
-                { Log.Level level, String subject, String message -> } as EventLog, new SplittableRandom(1), CheckEngine.Limits.DEFAULT)
-        engine.configure(plan.specs(), plan.realServers())
-    }
-
-    void await(String what, Closure<Boolean> condition) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos()
-        while (!condition()) {
-            assert System.nanoTime() < deadline: "timed out waiting for ${what}: ${events}"
-            Thread.sleep(10)
-        }
-    }
-
-    /**
-     * How many probe results {@code status} came in a row right before the last {@code change}
-     * (the other changes left out), and the result before them.
-     */
-    List<Object> runBefore(String change, String status) {
-        List<String> results = events.subList(0, events.lastIndexOf(change)).findAll { !(it in ['UP', 'DOWN']) }
-        int n = 0
-        int i = results.size() - 1
-        while (i >= 0 && results[i] == status) {
-            n++
-            i--
-        }
-        [n, i >= 0 ? results[i] : null]
-    }
-
+class DnsCheckPluginSpec extends CheckPluginSpecification {
 
     /** dnsmasq binds port 53-style sockets and drops to nobody: root and Debian's dnsmasq-base. */
     static boolean usable() {
@@ -144,14 +26,7 @@ class DnsCheckPluginSpec extends Specification {
         if (!'root'.equals(System.getProperty('user.name'))) {
             missing << 'root (dnsmasq starts as root)'
         }
-        if (missing.isEmpty()) {
-            return true
-        }
-        System.err.println("*** SKIPPING DNS_CHECK spec: ${missing.join(', ')} missing ***")
-        if (Boolean.getBoolean('vigil.requireNetns')) {
-            throw new IllegalStateException("vigil.requireNetns is set but ${missing.join(', ')} missing")
-        }
-        false
+        requireOrSkip('DNS_CHECK spec', missing)
     }
 
     /**
@@ -191,8 +66,9 @@ class DnsCheckPluginSpec extends Specification {
         }
     }
 
-    static int freeUdpPort() {
-        new DatagramSocket(0, InetAddress.getByName('127.0.0.1')).withCloseable { it.localPort }
+    /** Starts the engine on {@code checker} (the DNS_CHECK block's lines) of real server 127.0.0.1:{@code port}. */
+    void run(int port, String checker) {
+        start(keepalivedConf(block('DNS_CHECK', checker), "127.0.0.1 ${port}", '10.9.9.9 53', 'UDP'))
     }
 
     def 'the zip this build made loads as plugin check-dns, providing DNS_CHECK'() {
@@ -400,13 +276,8 @@ class DnsCheckPluginSpec extends Specification {
     }
 
     def 'type and name are checked at their locations'() {
-        given:
-        Path conf = dir.resolve('bad.conf')
-        Files.writeString(conf, 'virtual_server 10.9.9.9 53 {\n    protocol UDP\n    real_server 127.0.0.1 53 {\n'
-                + "        DNS_CHECK {\n            ${line}\n        }\n    }\n}\n")
-
         when:
-        def loaded = CheckerValidation.apply(ConfigLoader.load(conf, LoadOptions.defaults()), host)
+        def loaded = load(keepalivedConf(block('DNS_CHECK', line), '127.0.0.1 53', '10.9.9.9 53', 'UDP'))
 
         then:
         loaded.hasErrors()

@@ -1,34 +1,15 @@
 package dev.vigil.plugin.http
 
-import dev.vigil.api.CheckResult
-import dev.vigil.config.ConfigLoader
-import dev.vigil.config.LoadOptions
 import dev.vigil.config.LoadResult
-import dev.vigil.daemon.Log
 import dev.vigil.daemon.Main
-import dev.vigil.daemon.check.CheckEngine
-import dev.vigil.daemon.check.CheckIo
-import dev.vigil.daemon.check.CheckSpec
-import dev.vigil.daemon.check.ProbeFactory
-import dev.vigil.daemon.check.ProbeLauncher
-import dev.vigil.daemon.plugin.CheckPlan
-import dev.vigil.daemon.plugin.CheckerValidation
-import dev.vigil.daemon.plugin.PluginHost
-import dev.vigil.daemon.plugin.PluginProbes
-import dev.vigil.daemon.track.EventLog
-import dev.vigil.vrrp.runtime.ExecutorScheduler
+import dev.vigil.plugin.testkit.CheckPluginSpecification
 import picocli.CommandLine
 import spock.lang.Requires
 import spock.lang.Shared
-import spock.lang.Specification
 import spock.lang.TempDir
 
 import java.nio.file.Files
 import java.nio.file.Path
-import java.time.Duration
-import java.util.concurrent.CompletableFuture
-import java.util.concurrent.CopyOnWriteArrayList
-import java.util.concurrent.TimeUnit
 
 /**
  * The HTTP_GET/SSL_GET plugin as the daemon runs it: the zip this build made, loaded by the real
@@ -37,7 +18,7 @@ import java.util.concurrent.TimeUnit
  * against keepalived's own {@code genhash} on the same server.
  */
 @Requires({ Nginx.usable() })
-class HttpCheckPluginSpec extends Specification {
+class HttpCheckPluginSpec extends CheckPluginSpecification {
 
     @Shared
     @TempDir
@@ -45,17 +26,6 @@ class HttpCheckPluginSpec extends Specification {
 
     @Shared
     Nginx nginx
-
-    @TempDir
-    Path dir
-
-    PluginHost host
-    CheckIo io
-    ExecutorScheduler scheduler
-    CheckEngine engine
-    /** Probe results ({@code L7OK}, {@code L7RSP}, ...) and the real server's changes ({@code UP}, {@code DOWN}), in order. */
-    final List<String> events = new CopyOnWriteArrayList<>()
-    final List<String> details = new CopyOnWriteArrayList<>()
 
     static final String OK_BODY = 'hello from vigil\n'
 
@@ -69,76 +39,20 @@ class HttpCheckPluginSpec extends Specification {
     }
 
     def setup() {
-        Path zip = Path.of(System.getProperty('vigil.pluginZip'))
-        assert Files.exists(zip): "the build did not make ${zip}"
-        Path plugins = Files.createDirectories(dir.resolve('plugins'))
-        Files.copy(zip, plugins.resolve(zip.fileName))
-        host = PluginHost.open(plugins)
-        io = CheckIo.open(1)
-        scheduler = new ExecutorScheduler('test-checks')
         if (!Nginx.accepts(nginx.httpPort)) {
             nginx.start()
         }
         Files.writeString(nginx.dir.resolve('www/ok.html'), OK_BODY)
     }
 
-    def cleanup() {
-        engine?.close()?.get(5, TimeUnit.SECONDS)
-        scheduler?.close()
-        io?.close()
-        host?.close()
-    }
-
+    /** The load of {@code checker} (a whole HTTP_GET or SSL_GET block) in real server 127.0.0.1:{@code port}. */
     LoadResult load(String checker, int port) {
-        Path conf = dir.resolve('keepalived.conf')
-        Files.writeString(conf, 'virtual_server 10.9.9.9 80 {\n    real_server 127.0.0.1 ' + port + ' {\n'
-                + checker.stripIndent().readLines().collect { '        ' + it }.join('\n') + '\n    }\n}\n')
-        CheckerValidation.apply(ConfigLoader.load(conf, LoadOptions.defaults()), host)
+        load(keepalivedConf(checker.stripIndent(), "127.0.0.1 ${port}"))
     }
 
     /** Starts the engine on {@code checker} (the whole HTTP_GET or SSL_GET block) of real server 127.0.0.1:{@code port}. */
     void run(String checker, int port = nginx.httpPort) {
-        def loaded = load(checker, port)
-        assert !loaded.hasErrors(): loaded.diagnostics()*.format()
-        CheckPlan plan = CheckPlan.of(loaded.config(), host)
-        assert plan.specs().size() == 1
-        ProbeFactory real = new PluginProbes(host, io)
-        ProbeFactory recording = { CheckSpec s ->
-            ProbeLauncher l = real.create(s)
-            new ProbeLauncher() {
-                @Override
-                void launch(CompletableFuture<CheckResult> result) {
-                    def inner = new CompletableFuture<CheckResult>()
-                    inner.whenComplete { CheckResult r, Throwable e ->
-                        events << (e != null ? 'ERROR' : r.status().name())
-                        details << (e != null ? e.message : r.detail())
-                        if (e != null) {
-                            result.completeExceptionally(e)
-                        } else {
-                            result.complete(r)
-                        }
-                    }
-                    l.launch(inner)
-                }
-
-                @Override
-                void close() {
-                    l.close()
-                }
-            }
-        } as ProbeFactory
-        engine = new CheckEngine(scheduler, recording,
-                { String name, boolean up, String reason -> events << (up ? 'UP' : 'DOWN') } as CheckEngine.StateSink,
-                { Log.Level level, String subject, String message -> } as EventLog, new SplittableRandom(1), CheckEngine.Limits.DEFAULT)
-        engine.configure(plan.specs(), plan.realServers())
-    }
-
-    void await(String what, Closure<Boolean> condition) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos()
-        while (!condition()) {
-            assert System.nanoTime() < deadline: "timed out waiting for ${what}: ${events} ${details}"
-            Thread.sleep(10)
-        }
+        start(keepalivedConf(checker.stripIndent(), "127.0.0.1 ${port}"))
     }
 
     /** The first result (not a state change) and its detail. */
@@ -146,18 +60,6 @@ class HttpCheckPluginSpec extends Specification {
         await('a result') { events.any { !(it in ['UP', 'DOWN']) } }
         int i = events.findIndexOf { !(it in ['UP', 'DOWN']) }
         [events[i], details[i]]
-    }
-
-    /** How many results {@code status} came in a row right before the last {@code change}, and the result before them. */
-    List<Object> runBefore(String change, String status) {
-        List<String> results = events.subList(0, events.lastIndexOf(change)).findAll { !(it in ['UP', 'DOWN']) }
-        int n = 0
-        int i = results.size() - 1
-        while (i >= 0 && results[i] == status) {
-            n++
-            i--
-        }
-        [n, i >= 0 ? results[i] : null]
     }
 
     /** {@code vigil genhash ARGS}: the exit code, standard output and standard error. */

@@ -1,139 +1,19 @@
 package dev.vigil.plugin.ping
 
-import dev.vigil.api.CheckResult
-import dev.vigil.config.ConfigLoader
-import dev.vigil.config.LoadOptions
-import dev.vigil.daemon.Log
-import dev.vigil.daemon.check.CheckEngine
-import dev.vigil.daemon.check.CheckIo
-import dev.vigil.daemon.check.CheckSpec
-import dev.vigil.daemon.check.ProbeFactory
-import dev.vigil.daemon.check.ProbeLauncher
-import dev.vigil.daemon.plugin.CheckPlan
-import dev.vigil.daemon.plugin.CheckerValidation
-import dev.vigil.daemon.plugin.PluginHost
-import dev.vigil.daemon.plugin.PluginProbes
-import dev.vigil.daemon.track.EventLog
-import dev.vigil.vrrp.runtime.ExecutorScheduler
+import dev.vigil.plugin.testkit.CheckPluginSpecification
 import spock.lang.Requires
-import spock.lang.Specification
-import spock.lang.TempDir
-
-import java.nio.file.Files
-import java.nio.file.Path
-import java.time.Duration
-import java.util.concurrent.CompletableFuture
-import java.util.concurrent.CopyOnWriteArrayList
-import java.util.concurrent.TimeUnit
 
 /**
  * The PING_CHECK plugin as the daemon runs it: the zip this build made, loaded by the real host
  * from a temporary plugins directory, its probes run by the real engine with iputils ping, against
  * loopback and against an address in a network namespace that is removed and comes back.
  */
-class PingCheckPluginSpec extends Specification {
-
-    @TempDir
-    Path dir
-
-    PluginHost host
-    CheckIo io
-    ExecutorScheduler scheduler
-    CheckEngine engine
-    /** Probe results ({@code L4OK}, {@code L4TOUT}, ...) and the real server's changes ({@code UP}, {@code DOWN}), in the engine's order. */
-    final List<String> events = new CopyOnWriteArrayList<>()
-    final List<String> details = new CopyOnWriteArrayList<>()
-    /** The weight each result carried, -1 for none. */
-    final List<Integer> weights = new CopyOnWriteArrayList<>()
-
-    def setup() {
-        Path zip = Path.of(System.getProperty('vigil.pluginZip'))
-        assert Files.exists(zip): "the build did not make ${zip}"
-        Path plugins = Files.createDirectories(dir.resolve('plugins'))
-        Files.copy(zip, plugins.resolve(zip.fileName))
-        host = PluginHost.open(plugins)
-        io = CheckIo.open(1)
-        scheduler = new ExecutorScheduler('test-checks')
-    }
+class PingCheckPluginSpec extends CheckPluginSpecification {
 
     def cleanup() {
         if (netns) {
             sh("ip netns del ${netns}")
         }
-        engine?.close()?.get(5, TimeUnit.SECONDS)
-        scheduler?.close()
-        io?.close()
-        host?.close()
-    }
-
-    /** The configuration load of a PING_CHECK block with {@code lines}: the diagnostics, formatted. */
-    List<String> diagnostics(String lines, String address = '127.0.0.1') {
-        Path conf = dir.resolve('keepalived.conf')
-        Files.writeString(conf, 'virtual_server 10.9.9.9 80 {\n    real_server ' + address + ' 80 {\n        PING_CHECK {\n'
-                + lines.readLines()*.trim().findAll { it }.collect { '            ' + it }.join('\n') + '\n        }\n    }\n}\n')
-        CheckerValidation.apply(ConfigLoader.load(conf, LoadOptions.defaults()), host).diagnostics()*.format()
-    }
-
-    /** Starts the engine on the PING_CHECK block {@code checker} of real server {@code address}, port 80. */
-    void run(String address, String checker) {
-        Path conf = dir.resolve('keepalived.conf')
-        String body = checker.readLines()*.trim().findAll { it }.collect { '            ' + it }.join('\n')
-        Files.writeString(conf, 'virtual_server 10.9.9.9 80 {\n    real_server ' + address + ' 80 {\n        PING_CHECK {\n'
-                + body + '\n        }\n    }\n}\n')
-        def loaded = CheckerValidation.apply(ConfigLoader.load(conf, LoadOptions.defaults()), host)
-        assert !loaded.hasErrors(): loaded.diagnostics()*.format()
-        CheckPlan plan = CheckPlan.of(loaded.config(), host)
-        assert plan.specs().size() == 1
-        ProbeFactory real = new PluginProbes(host, io)
-        ProbeFactory recording = { CheckSpec s ->
-            ProbeLauncher l = real.create(s)
-            new ProbeLauncher() {
-                @Override
-                void launch(CompletableFuture<CheckResult> result) {
-                    def inner = new CompletableFuture<CheckResult>()
-                    inner.whenComplete { CheckResult r, Throwable e ->
-                        weights << (r != null && r.weight().present ? r.weight().asInt : -1)
-                        details << (e != null ? e.message : r.detail())
-                        events << (e != null ? 'ERROR' : r.status().name())
-                        if (e != null) {
-                            result.completeExceptionally(e)
-                        } else {
-                            result.complete(r)
-                        }
-                    }
-                    l.launch(inner)
-                }
-
-                @Override
-                void close() {
-                    l.close()
-                }
-            }
-        } as ProbeFactory
-        engine = new CheckEngine(scheduler, recording,
-                { String name, boolean up, String reason -> events << (up ? 'UP' : 'DOWN') } as CheckEngine.StateSink,
-                { Log.Level level, String subject, String message -> } as EventLog, new SplittableRandom(1), CheckEngine.Limits.DEFAULT)
-        engine.configure(plan.specs(), plan.realServers())
-    }
-
-    void await(String what, long seconds = 15, Closure<Boolean> condition) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos()
-        while (!condition()) {
-            assert System.nanoTime() < deadline: "timed out waiting for ${what}: ${events} ${details}"
-            Thread.sleep(10)
-        }
-    }
-
-    /** How many results {@code status} came in a row right before the last {@code change}, and the result before them. */
-    List<Object> runBefore(String change, String status) {
-        List<String> results = events.subList(0, events.lastIndexOf(change)).findAll { !(it in ['UP', 'DOWN']) }
-        int n = 0
-        int i = results.size() - 1
-        while (i >= 0 && results[i] == status) {
-            n++
-            i--
-        }
-        [n, i >= 0 ? results[i] : null]
     }
 
     /** The namespace this spec made, deleted (with its veth pair) by {@link #cleanup()}. */
@@ -162,6 +42,16 @@ class PingCheckPluginSpec extends Specification {
             throw new IllegalStateException("vigil.requireNetns is set but ${why}")
         }
         false
+    }
+
+    /** The configuration load of a PING_CHECK block with {@code lines}: the diagnostics, formatted. */
+    List<String> diagnostics(String lines, String address = '127.0.0.1') {
+        diagnosticsOf(keepalivedConf(block('PING_CHECK', lines), address + ' 80'))
+    }
+
+    /** Starts the engine on the PING_CHECK block {@code checker} of real server {@code address}, port 80. */
+    void run(String address, String checker) {
+        start(keepalivedConf(block('PING_CHECK', checker), address + ' 80'))
     }
 
     def 'the zip this build made loads as plugin check-ping, providing PING_CHECK'() {

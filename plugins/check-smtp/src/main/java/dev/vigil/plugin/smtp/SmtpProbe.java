@@ -12,14 +12,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
-import java.net.BindException;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.NoRouteToHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -28,6 +24,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+
+import static dev.vigil.api.Failures.connectFailed;
+import static dev.vigil.api.Failures.reason;
+import static dev.vigil.api.Failures.show;
 
 /**
  * One {@code SMTP_CHECK} target: for each host, a connection on the host's event loop that holds
@@ -99,7 +99,7 @@ final class SmtpProbe implements Probe {
         });
         connect.addListener((ChannelFutureListener) done -> {
             if (!done.isSuccess()) {
-                session.finish(connectFailure(host, done.cause()));
+                session.finish(connectFailed(done.cause(), host.address(), host.bind(), host.millis()));
             }
         });
         return result;
@@ -202,49 +202,9 @@ final class SmtpProbe implements Probe {
         }
     }
 
-    /** Why the connection was not made: a timeout, a refusal or whatever else the kernel said. */
-    private static CheckResult connectFailure(Host host, Throwable cause) {
-        String to = show(host.address());
-        if (cause instanceof ConnectTimeoutException) {
-            return CheckResult.of(CheckResult.Status.L4TOUT, "no connection to " + to + " within " + host.millis() + " ms");
-        }
-        if (cause instanceof BindException) {
-            return CheckResult.of(CheckResult.Status.L4CON, "cannot bind to " + show(host.bind()) + ": " + reason(cause));
-        }
-        if (cause instanceof ConnectException || cause instanceof NoRouteToHostException) {
-            return CheckResult.of(CheckResult.Status.L4CON, reason(cause) + " (" + to + ")");
-        }
-        return CheckResult.of(CheckResult.Status.L4CON, "connect to " + to + " failed: " + reason(cause));
-    }
-
     @Override
     public void close() {
         open.forEach(Channel::close);
-    }
-
-    /**
-     * The kernel's words without Netty's decoration: {@code connection refused} from
-     * {@code finishConnect(..) failed with error(-111): Connection refused: /127.0.0.1:25}.
-     */
-    static String reason(Throwable cause) {
-        if (cause == null) {
-            return "unknown error";
-        }
-        String m = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
-        int addr = m.indexOf(": /");
-        if (addr >= 0) {
-            m = m.substring(0, addr);
-        }
-        int colon = m.lastIndexOf(": ");
-        if (colon >= 0 && m.substring(0, colon).contains("(..)")) {
-            m = m.substring(colon + 2);
-        }
-        return m.toLowerCase(Locale.ROOT);
-    }
-
-    static String show(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     private static String millis(long nanos) {

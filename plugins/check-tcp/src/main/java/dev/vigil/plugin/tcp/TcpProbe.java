@@ -10,15 +10,14 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ConnectTimeoutException;
 
-import java.net.BindException;
-import java.net.ConnectException;
-import java.net.InetSocketAddress;
-import java.net.NoRouteToHostException;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+
+import static dev.vigil.api.Failures.connectFailed;
+import static dev.vigil.api.Failures.reason;
+import static dev.vigil.api.Failures.show;
 
 /**
  * One {@code TCP_CHECK} target: an asynchronous connect on the host's event loop, bounded by
@@ -65,7 +64,7 @@ final class TcpProbe implements Probe {
                 result.complete(CheckResult.of(CheckResult.Status.L4OK,
                         "connected to " + show(target.address()) + " in " + millis(context.nanoTime() - start) + " ms"));
             } else {
-                result.complete(failure(done.cause()));
+                result.complete(connectFailed(done.cause(), target.address(), target.bindAddress(), timeoutMillis));
             }
             if (done.channel().isRegistered()) {
                 done.channel().close();
@@ -80,24 +79,6 @@ final class TcpProbe implements Probe {
         static final Quiet INSTANCE = new Quiet();
     }
 
-    /** The failure's status and reason: timeout, refusal, or whatever else the kernel said. */
-    CheckResult failure(Throwable cause) {
-        String to = show(target.address());
-        if (cause instanceof ConnectTimeoutException) {
-            return CheckResult.of(CheckResult.Status.L4TOUT, "no connection to " + to + " within " + timeoutMillis + " ms");
-        }
-        if (cause instanceof BindException) {
-            return CheckResult.of(CheckResult.Status.L4CON, "cannot bind to " + show(target.bindAddress()) + ": " + reason(cause));
-        }
-        if (cause instanceof ConnectException || cause instanceof NoRouteToHostException) {
-            return CheckResult.of(CheckResult.Status.L4CON, reason(cause) + " (" + to + ")");
-        }
-        if (cause != null && cause.getClass().getSimpleName().equals("CancellationException")) {
-            return CheckResult.of(CheckResult.Status.L4CON, "connect to " + to + " cancelled");
-        }
-        return CheckResult.of(CheckResult.Status.L4CON, "connect to " + to + " failed: " + reason(cause));
-    }
-
     @Override
     public void close() {
         ChannelFuture f = inFlight;
@@ -107,32 +88,6 @@ final class TcpProbe implements Probe {
                 f.channel().close();
             }
         }
-    }
-
-    /**
-     * The kernel's words without Netty's decoration: {@code connection refused} from
-     * {@code finishConnect(..) failed with error(-111): Connection refused: /127.0.0.1:80} (epoll)
-     * or {@code Connection refused: /127.0.0.1:80} (NIO).
-     */
-    static String reason(Throwable cause) {
-        if (cause == null) {
-            return "unknown error";
-        }
-        String m = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
-        int addr = m.indexOf(": /");
-        if (addr >= 0) {
-            m = m.substring(0, addr);
-        }
-        int colon = m.lastIndexOf(": ");
-        if (colon >= 0 && m.substring(0, colon).contains("(..)")) {
-            m = m.substring(colon + 2);
-        }
-        return m.toLowerCase(Locale.ROOT);
-    }
-
-    private static String show(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     private static String millis(long nanos) {

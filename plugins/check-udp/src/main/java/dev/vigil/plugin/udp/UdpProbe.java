@@ -18,13 +18,15 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
-import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+
+import static dev.vigil.api.Failures.reason;
+import static dev.vigil.api.Failures.show;
 
 /**
  * One {@code UDP_CHECK} target: a datagram channel on the host's event loop, connected to the
@@ -163,21 +165,4 @@ final class UdpProbe implements Probe {
         return reply.length > 16 ? hex + "..." : hex;
     }
 
-    /** The kernel's words without Netty's decoration ({@code sendToAddress(..) failed: Network is unreachable}). */
-    static String reason(Throwable cause) {
-        if (cause == null) {
-            return "unknown error";
-        }
-        String m = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
-        int colon = m.lastIndexOf(": ");
-        if (colon >= 0 && m.substring(0, colon).contains("(..)")) {
-            m = m.substring(colon + 2);
-        }
-        return m.toLowerCase(Locale.ROOT);
-    }
-
-    private static String show(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
-    }
 }

@@ -1,27 +1,9 @@
 package dev.vigil.plugin.udp
 
-import dev.vigil.api.CheckResult
-import dev.vigil.config.ConfigLoader
-import dev.vigil.config.LoadOptions
-import dev.vigil.daemon.Log
-import dev.vigil.daemon.check.CheckEngine
-import dev.vigil.daemon.check.CheckIo
-import dev.vigil.daemon.check.CheckSpec
-import dev.vigil.daemon.check.ProbeFactory
-import dev.vigil.daemon.check.ProbeLauncher
-import dev.vigil.daemon.plugin.CheckPlan
-import dev.vigil.daemon.plugin.CheckerValidation
-import dev.vigil.daemon.plugin.PluginHost
-import dev.vigil.daemon.plugin.PluginProbes
-import dev.vigil.daemon.track.EventLog
-import dev.vigil.vrrp.runtime.ExecutorScheduler
-import spock.lang.Specification
-import spock.lang.TempDir
+import dev.vigil.plugin.testkit.CheckPluginSpecification
 
 import java.nio.file.Files
 import java.nio.file.Path
-import java.time.Duration
-import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.TimeUnit
 
@@ -31,109 +13,12 @@ import java.util.concurrent.TimeUnit
  * against real UDP servers (python3) and closed ports on loopback, where the kernel answers a
  * datagram to a closed port with a real ICMP port unreachable.
  */
-class UdpCheckPluginSpec extends Specification {
-
-    @TempDir
-    Path dir
-
-    PluginHost host
-    CheckIo io
-    ExecutorScheduler scheduler
-    CheckEngine engine
-    /** Probe results ({@code L4OK}, {@code L4CON}, ...) and the real server's changes ({@code UP}, {@code DOWN}), in the engine's order. */
-    final List<String> events = new CopyOnWriteArrayList<>()
-    final List<String> details = new CopyOnWriteArrayList<>()
-    /** The weight each result carried, -1 for none. */
-    final List<Integer> weights = new CopyOnWriteArrayList<>()
+class UdpCheckPluginSpec extends CheckPluginSpecification {
 
     final List<Process> servers = new CopyOnWriteArrayList<>()
 
-    def setup() {
-        Path zip = Path.of(System.getProperty('vigil.pluginZip'))
-        assert Files.exists(zip): "the build did not make ${zip}"
-        Path plugins = Files.createDirectories(dir.resolve('plugins'))
-        Files.copy(zip, plugins.resolve(zip.fileName))
-        host = PluginHost.open(plugins)
-        io = CheckIo.open(1)
-        scheduler = new ExecutorScheduler('test-checks')
-    }
-
     def cleanup() {
         servers*.destroyForcibly()
-        engine?.close()?.get(5, TimeUnit.SECONDS)
-        scheduler?.close()
-        io?.close()
-        host?.close()
-    }
-
-    /** The configuration load of a UDP_CHECK block with {@code lines}: the diagnostics, formatted. */
-    List<String> diagnostics(String lines, int port = 80) {
-        Path conf = dir.resolve('keepalived.conf')
-        Files.writeString(conf, 'virtual_server 10.9.9.9 80 {\n    protocol UDP\n    real_server 127.0.0.1 ' + port + ' {\n        UDP_CHECK {\n'
-                + lines.readLines()*.trim().findAll { it }.collect { '            ' + it }.join('\n') + '\n        }\n    }\n}\n')
-        CheckerValidation.apply(ConfigLoader.load(conf, LoadOptions.defaults()), host).diagnostics()*.format()
-    }
-
-    /** Starts the engine on the UDP_CHECK block {@code checker} of real server 127.0.0.1:{@code port}. */
-    void run(int port, String checker) {
-        Path conf = dir.resolve('keepalived.conf')
-        String body = checker.readLines()*.trim().findAll { it }.collect { '            ' + it }.join('\n')
-        Files.writeString(conf, 'virtual_server 10.9.9.9 80 {\n    protocol UDP\n    real_server 127.0.0.1 ' + port + ' {\n        UDP_CHECK {\n'
-                + body + '\n        }\n    }\n}\n')
-        def loaded = CheckerValidation.apply(ConfigLoader.load(conf, LoadOptions.defaults()), host)
-        assert !loaded.hasErrors(): loaded.diagnostics()*.format()
-        CheckPlan plan = CheckPlan.of(loaded.config(), host)
-        assert plan.specs().size() == 1
-        ProbeFactory real = new PluginProbes(host, io)
-        ProbeFactory recording = { CheckSpec s ->
-            ProbeLauncher l = real.create(s)
-            new ProbeLauncher() {
-                @Override
-                void launch(CompletableFuture<CheckResult> result) {
-                    def inner = new CompletableFuture<CheckResult>()
-                    inner.whenComplete { CheckResult r, Throwable e ->
-                        weights << (r != null && r.weight().present ? r.weight().asInt : -1)
-                        details << (e != null ? e.message : r.detail())
-                        events << (e != null ? 'ERROR' : r.status().name())
-                        if (e != null) {
-                            result.completeExceptionally(e)
-                        } else {
-                            result.complete(r)
-                        }
-                    }
-                    l.launch(inner)
-                }
-
-                @Override
-                void close() {
-                    l.close()
-                }
-            }
-        } as ProbeFactory
-        engine = new CheckEngine(scheduler, recording,
-                { String name, boolean up, String reason -> events << (up ? 'UP' : 'DOWN') } as CheckEngine.StateSink,
-                { Log.Level level, String subject, String message -> } as EventLog, new SplittableRandom(1), CheckEngine.Limits.DEFAULT)
-        engine.configure(plan.specs(), plan.realServers())
-    }
-
-    void await(String what, long seconds = 15, Closure<Boolean> condition) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos()
-        while (!condition()) {
-            assert System.nanoTime() < deadline: "timed out waiting for ${what}: ${events} ${details}"
-            Thread.sleep(10)
-        }
-    }
-
-    /** How many results {@code status} came in a row right before the last {@code change}, and the result before them. */
-    List<Object> runBefore(String change, String status) {
-        List<String> results = events.subList(0, events.lastIndexOf(change)).findAll { !(it in ['UP', 'DOWN']) }
-        int n = 0
-        int i = results.size() - 1
-        while (i >= 0 && results[i] == status) {
-            n++
-            i--
-        }
-        [n, i >= 0 ? results[i] : null]
     }
 
     /** The python3 UDP server: {@code echo} sends every datagram back, {@code reply HEX} answers with those octets, {@code silent} reads and says nothing. */
@@ -163,8 +48,14 @@ class UdpCheckPluginSpec extends Specification {
         p
     }
 
-    static int freePort() {
-        new DatagramSocket(0, InetAddress.getByName('127.0.0.1')).withCloseable { it.localPort }
+    /** The configuration load of a UDP_CHECK block with {@code lines}: the diagnostics, formatted. */
+    List<String> diagnostics(String lines, int port = 80) {
+        diagnosticsOf(keepalivedConf(block('UDP_CHECK', lines), "127.0.0.1 ${port}", '10.9.9.9 80', 'UDP'))
+    }
+
+    /** Starts the engine on the UDP_CHECK block {@code checker} of real server 127.0.0.1:{@code port}. */
+    void run(int port, String checker) {
+        start(keepalivedConf(block('UDP_CHECK', checker), "127.0.0.1 ${port}", '10.9.9.9 80', 'UDP'))
     }
 
     def 'the zip this build made loads as plugin check-udp, providing UDP_CHECK'() {
@@ -213,7 +104,7 @@ class UdpCheckPluginSpec extends Specification {
 
     def 'an echo server that stops is down after fall ICMP port unreachables, and up after rise once it is back'() {
         given:
-        int port = freePort()
+        int port = freeUdpPort()
         Process echo = server(port, 'echo')
 
         when:
@@ -250,7 +141,7 @@ class UdpCheckPluginSpec extends Specification {
 
     def 'without require_reply a server that says nothing is up after connect_timeout; with it, that is L4TOUT'() {
         given:
-        int port = freePort()
+        int port = freeUdpPort()
         server(port, 'silent')
 
         when:
@@ -285,7 +176,7 @@ class UdpCheckPluginSpec extends Specification {
 
     def 'without payload keepalived\'s 32 octets go out: an echo returns them, a closed port draws the ICMP port unreachable'() {
         given:
-        int port = freePort()
+        int port = freeUdpPort()
         Process echo = server(port, 'echo')
 
         when:
@@ -320,7 +211,7 @@ class UdpCheckPluginSpec extends Specification {
 
     def 'require_reply with a pattern: the reply must match it and have an allowed length'() {
         given:
-        int port = freePort()
+        int port = freeUdpPort()
         server(port, 'reply', reply)
 
         when:

@@ -13,14 +13,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.ByteArrayOutputStream;
-import java.net.ConnectException;
-import java.net.InetSocketAddress;
-import java.net.NoRouteToHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
@@ -28,6 +24,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+
+import static dev.vigil.api.Failures.connectFailed;
+import static dev.vigil.api.Failures.reason;
+import static dev.vigil.api.Failures.show;
 
 /**
  * One {@code REDIS_CHECK} target. Each probe opens a connection on the host's event loop, writes
@@ -100,7 +100,7 @@ final class RedisProbe implements Probe {
         });
         connect.addListener((ChannelFutureListener) done -> {
             if (!done.isSuccess()) {
-                exchange.finish(connectFailure(done.cause()));
+                exchange.finish(connectFailed(done.cause(), target.address(), target.bindAddress(), timeoutMillis));
             }
         });
         return result;
@@ -207,40 +207,9 @@ final class RedisProbe implements Probe {
         }
     }
 
-    private CheckResult connectFailure(Throwable cause) {
-        String to = show(target.address());
-        if (cause instanceof ConnectTimeoutException) {
-            return CheckResult.of(CheckResult.Status.L4TOUT, "no connection to " + to + " within " + timeoutMillis + " ms");
-        }
-        if (cause instanceof ConnectException || cause instanceof NoRouteToHostException) {
-            return CheckResult.of(CheckResult.Status.L4CON, reason(cause) + " (" + to + ")");
-        }
-        return CheckResult.of(CheckResult.Status.L4CON, "connect to " + to + " failed: " + reason(cause));
-    }
-
     @Override
     public void close() {
         open.forEach(Channel::close);
-    }
-
-    /**
-     * The kernel's words without Netty's decoration: {@code connection refused} from
-     * {@code finishConnect(..) failed with error(-111): Connection refused: /127.0.0.1:6379}.
-     */
-    static String reason(Throwable cause) {
-        if (cause == null) {
-            return "unknown error";
-        }
-        String m = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
-        int addr = m.indexOf(": /");
-        if (addr >= 0) {
-            m = m.substring(0, addr);
-        }
-        int colon = m.lastIndexOf(": ");
-        if (colon >= 0 && m.substring(0, colon).contains("(..)")) {
-            m = m.substring(colon + 2);
-        }
-        return m.toLowerCase(Locale.ROOT);
     }
 
     /** The server's line in quotes, control characters as {@code \xNN}, cut at 120 characters. */
@@ -251,11 +220,6 @@ final class RedisProbe implements Probe {
             out.append(c < 0x20 || c >= 0x7f ? String.format(Locale.ROOT, "\\x%02x", (int) c & 0xff) : String.valueOf(c));
         }
         return out.append(s.length() > 120 ? "...\"" : "\"").toString();
-    }
-
-    private static String show(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     private static String millis(long nanos) {
