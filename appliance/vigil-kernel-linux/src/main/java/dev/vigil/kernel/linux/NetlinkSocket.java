@@ -212,11 +212,15 @@ public final class NetlinkSocket implements AutoCloseable {
     }
 
     private void growSendBuffer(int bytes) throws KernelException {
+        // The kernel doubles the value for its bookkeeping (socket(7), SO_SNDBUF); the datagram
+        // must fit the undoubled size. Starting from the buffer the socket has, it only grows:
+        // shrunk to one small batch, it would refuse the datagrams of {@link #batch} (EMSGSIZE).
+        if (sendBuffer == 0) {
+            sendBuffer = socket.getInt(Sys.SOL_SOCKET, Sys.SO_SNDBUF, "SO_SNDBUF") / 2;
+        }
         if (bytes <= sendBuffer) {
             return;
         }
-        // The kernel doubles the value for its bookkeeping (socket(7), SO_SNDBUF); the datagram
-        // must fit the undoubled size.
         try {
             socket.setInt(Sys.SOL_SOCKET, SO_SNDBUFFORCE, "SO_SNDBUFFORCE", bytes);
         } catch (KernelException e) {

@@ -49,8 +49,23 @@ import dev.vigil.kernel.linux.NetlinkSocket;
  * {@code jhash} of the source address for {@code sh} (weighted the same way; of the source address
  * and port with the {@code sh-port} flag), and DNATs to what the service's map holds for that slot;
  * each map element counts the connections it scheduled. Conntrack keeps established connections on
- * their destination whatever the rules become. {@link NftScript} writes the same rules as an
- * {@code nft -f} script.
+ * their destination whatever the rules become, until that destination is removed (below).
+ * {@link NftScript} writes the same rules as an {@code nft -f} script.
+ *
+ * <p><b>Conntrack.</b> A NAT rule sees only a connection's first packet; conntrack keeps the rest
+ * on the destination it was DNATed to. When a destination leaves a NAT service (deleted from it,
+ * or with its service), an {@code apply} that committed then deletes over ctnetlink
+ * ({@link Conntrack}) the conntrack entries of the connections sent to it: those whose reply comes
+ * from the destination's address and port over the service's protocol and whose client addressed
+ * the service. Without this, the entries of connections the real server reset stay in
+ * {@code CLOSE} for {@code nf_conntrack_tcp_timeout_close}, and a new connection that reuses such
+ * a client port within that time is taken for the old one and goes to the removed server again.
+ * IPVS answers the same question with {@code expire_nodest_conn}. A fwmark service's entries are
+ * selected by the destination alone, and not while that destination stays in a fwmark service. A
+ * weight set to 0 quiesces the destination and leaves its connections, as with IPVS; DR keeps no
+ * conntrack entries. A failure to delete never fails the {@code apply}, whose rules are in: it is
+ * logged, and {@link #lastConntrackCleanup()} tells what the last {@code apply} deleted and what
+ * failed.
  *
  * <p><b>DR.</b> A service whose real servers are DR is dispatched from the twin maps
  * {@code dr_services} and {@code dr_fwmarks}, looked up by a filter chain {@code dr_prerouting} on
@@ -117,9 +132,12 @@ public final class NftablesForwarder implements Forwarder {
     private static final int EOPNOTSUPP = 95;
     private static final int NETLINK_NETFILTER = 12;
     private static final int ENOENT = 2;
+    private static final System.Logger LOG = System.getLogger(NftablesForwarder.class.getName());
 
     private final NftContext nft;
     private final NetlinkSocket socket;
+    private final Conntrack conntrack;
+    private ConntrackCleanup lastCleanup = ConntrackCleanup.NONE;
     private boolean closed;
     /** What the tables hold as far as this forwarder knows; {@code null}: read them first. */
     private Model model;
@@ -128,11 +146,12 @@ public final class NftablesForwarder implements Forwarder {
     public NftablesForwarder() throws KernelException {
         this.nft = new NftContext();
         try {
-            this.socket = NetlinkSocket.open(NETLINK_NETFILTER, 0, "netfilter netlink (nf_tables)");
+            this.socket = NetlinkSocket.open(NETLINK_NETFILTER, 0, "netfilter netlink (nf_tables, ctnetlink)");
         } catch (KernelException e) {
             nft.close();
             throw e;
         }
+        this.conntrack = new Conntrack(socket);
     }
 
     /** A forwarder in network namespace {@code netns} (as named by {@code ip netns}). */
@@ -145,6 +164,7 @@ public final class NftablesForwarder implements Forwarder {
         checkOpen();
         Model m = model != null ? model : read().model();
         List<ForwardingOp> ops = ForwardingDiff.between(m.state, desired);
+        lastCleanup = ConntrackCleanup.NONE;
         if (ops.isEmpty() && m.legacy.isEmpty()) {
             model = m;
             return new ApplyReport(ops);
@@ -185,9 +205,81 @@ public final class NftablesForwarder implements Forwarder {
                     + reason(first) + (errors.size() > 1 ? "; " + (errors.size() - 1) + " more messages refused" : "")
                     + "; nothing was changed");
         }
+        DesiredState before = m.state;
         m.commit(plan, desired);
         model = m;
+        forgetConnections(before, desired, ops);
         return new ApplyReport(ops);
+    }
+
+    /**
+     * What the last {@link #apply} did to conntrack: how many entries it deleted, and why it could
+     * not delete them all ({@code null} when it could).
+     */
+    public record ConntrackCleanup(int deleted, KernelException failure) {
+        static final ConntrackCleanup NONE = new ConntrackCleanup(0, null);
+    }
+
+    /** What the last {@link #apply} did to the conntrack entries of the NAT destinations it removed. */
+    public synchronized ConntrackCleanup lastConntrackCleanup() {
+        return lastCleanup;
+    }
+
+    /**
+     * Deletes the conntrack entries of the NAT connections {@code ops} took the destination away
+     * from: those of every destination deleted from a service, and of every destination of a
+     * deleted service. A destination whose weight became 0 is quiesced, not removed: its
+     * connections stay. A failure is logged and kept for {@link #lastConntrackCleanup}, never
+     * thrown, since the rules are in.
+     */
+    private void forgetConnections(DesiredState before, DesiredState after, List<ForwardingOp> ops) {
+        Map<AddressFamily, List<Conntrack.Target>> targets = new EnumMap<>(AddressFamily.class);
+        for (ForwardingOp op : ops) {
+            VirtualService was = before.services().get(op.serviceKey());
+            if (was == null) {
+                continue;
+            }
+            List<Destination> gone = switch (op) {
+                case ForwardingOp.DeleteService d -> List.copyOf(was.destinations().values());
+                case ForwardingOp.DeleteDestination d -> was.destinations().containsKey(d.destination())
+                        ? List.of(was.destinations().get(d.destination())) : List.of();
+                default -> List.of();
+            };
+            ServiceKey k = op.serviceKey();
+            for (Destination d : gone) {
+                if (d.method() != ForwardingMethod.NAT || (k.isFwmark() && stillNatTarget(after, d))) {
+                    continue;
+                }
+                // The reply of a DNATed connection comes from the real server; a destination port 0
+                // keeps the client's destination port, the service's own for an address service.
+                int port = d.port() != 0 ? d.port() : k.port();
+                targets.computeIfAbsent(k.family(), f -> new ArrayList<>()).add(new Conntrack.Target(d.address(), port,
+                        k.isFwmark() ? 0 : k.protocol().number(), k.address(), k.port()));
+            }
+        }
+        int deleted = 0;
+        KernelException failure = null;
+        for (Map.Entry<AddressFamily, List<Conntrack.Target>> e : targets.entrySet()) {
+            try {
+                deleted += conntrack.delete(e.getKey(), e.getValue());
+            } catch (KernelException x) {
+                failure = failure == null ? x : failure;
+                LOG.log(System.Logger.Level.WARNING, "nftables forwarder: the conntrack entries of removed real servers"
+                        + " stay until they expire: " + x.getMessage());
+            }
+        }
+        lastCleanup = new ConntrackCleanup(deleted, failure);
+    }
+
+    /** Whether {@code d} is still a NAT destination of a fwmark service of {@code state} (which a fwmark target cannot tell apart). */
+    private static boolean stillNatTarget(DesiredState state, Destination d) {
+        for (VirtualService vs : state.services().values()) {
+            Destination now = vs.destinations().get(d.key());
+            if (vs.key().isFwmark() && now != null && now.method() == ForwardingMethod.NAT) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

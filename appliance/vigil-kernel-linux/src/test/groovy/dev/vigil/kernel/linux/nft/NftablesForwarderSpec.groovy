@@ -382,6 +382,93 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         f.stats().services()[web].total().connections() == 6
     }
 
+    def "the conntrack entries of a removed NAT destination go, those of the others and of a quiesced one stay"() {
+        given: 'connections made in the namespace itself go through the output chain; a veth link routes them'
+        sh('ip', '-n', ns, 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1')
+        sh('ip', '-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'd0')
+        sh('ip', '-n', ns, 'link', 'set', 'd0', 'up')
+        sh('ip', '-n', ns, 'link', 'set', 'd1', 'up')
+        sh('ip', '-n', ns, 'route', 'add', '198.51.100.0/24', 'dev', 'd0')
+        def f = forwarder()
+        f.apply(variety())
+        def web2 = { List ds -> variety().with(VirtualService.of(Service.of(web, 'wrr'), ds)) }
+        def first = Destination.nat(ip('198.51.100.1'), 8080).withWeight(2)
+        def third = Destination.nat(ip('198.51.100.3'), 8080).withWeight(0)
+
+        when: 'six connections to web: four DNATed to 198.51.100.1:8080, two to 198.51.100.2:80; none answered'
+        6.times { connect('192.0.2.10', 80) }
+
+        then:
+        repliesFrom() == ['198.51.100.1:8080': 4, '198.51.100.2:80': 2]
+
+        when: 'the second destination is removed'
+        f.apply(web2([first, third]))
+
+        then: 'its entries are gone, the first one\'s stay'
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(2, null)
+        repliesFrom() == ['198.51.100.1:8080': 4]
+
+        when: 'the first one is quiesced (weight 0): its connections stay, as IPVS keeps them'
+        f.apply(web2([first.withWeight(0), third]))
+
+        then:
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(0, null)
+        repliesFrom() == ['198.51.100.1:8080': 4]
+
+        when: 'the service is removed'
+        f.apply(variety().without(web))
+
+        then: 'the entries of its destinations go with it'
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(4, null)
+        repliesFrom() == [:]
+    }
+
+    def "hundreds of conntrack entries go in one apply, after a transaction has sized the socket's send buffer"() {
+        given: 'as above; the first apply is an nf_tables transaction of a few kilobytes'
+        sh('ip', '-n', ns, 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1')
+        sh('ip', '-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'd0')
+        sh('ip', '-n', ns, 'link', 'set', 'd0', 'up')
+        sh('ip', '-n', ns, 'link', 'set', 'd1', 'up')
+        sh('ip', '-n', ns, 'route', 'add', '198.51.100.0/24', 'dev', 'd0')
+        def f = forwarder()
+        def pool = VirtualService.of(Service.of(web, 'rr'), [Destination.nat(ip('198.51.100.1'), 8080)])
+        f.apply(DesiredState.of(pool))
+
+        when: '300 connections to the one destination: their deletions take more than one 16 KiB datagram'
+        sh('ip', 'netns', 'exec', ns, 'bash', '-c',
+                'for i in $(seq 300); do (exec 3<>/dev/tcp/192.0.2.10/80) 2>/dev/null & done; sleep 1; kill $(jobs -p) 2>/dev/null; wait; true')
+        def opened = repliesFrom()['198.51.100.1:8080']
+
+        and:
+        f.apply(DesiredState.of(VirtualService.of(Service.of(web, 'rr'), [])))
+
+        then:
+        opened == 300
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(300, null)
+        repliesFrom() == [:]
+    }
+
+    /**
+     * The conntrack entries of TCP connections to 192.0.2.10:80 in the forwarder's namespace,
+     * counted by the source of their reply tuple (the real server they were DNATed to), as
+     * /proc/net/nf_conntrack lists them.
+     */
+    Map<String, Integer> repliesFrom() {
+        def table = new File('/proc/net/nf_conntrack')
+        if (!table.exists()) {
+            throw new IllegalStateException('/proc/net/nf_conntrack is missing: nf_conntrack is not loaded, or built without procfs')
+        }
+        def out = new TreeMap<String, Integer>()
+        sh('ip', 'netns', 'exec', ns, 'cat', '/proc/net/nf_conntrack').readLines().each { line ->
+            def src = line.findAll(/src=(\S+)/) { it[1] }
+            def sport = line.findAll(/sport=(\d+)/) { it[1] }
+            if (line.contains(' tcp ') && line.contains('dst=192.0.2.10 ') && line.contains('dport=80 ') && src.size() == 2) {
+                out.merge("${src[1]}:${sport[1]}".toString(), 1, Integer::sum)
+            }
+        }
+        out
+    }
+
     /** Opens a TCP connection from the forwarder's namespace (nobody answers: the SYN is enough). */
     void connect(String address, int port) {
         new ProcessBuilder('ip', 'netns', 'exec', ns, 'timeout', '0.3', 'bash', '-c', "echo > /dev/tcp/${address}/${port}")
