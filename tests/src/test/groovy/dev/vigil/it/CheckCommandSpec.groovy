@@ -26,9 +26,7 @@ class CheckCommandSpec extends Specification {
     }
 
     static Map vigil(String... args) {
-        String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
-        NetnsLab.capture([java, '-cp', System.getProperty('java.class.path'), 'dev.vigil.daemon.Main'] + (args as List),
-                CONFIGS.toFile())
+        NetnsLab.capture(NetnsLab.vigilCommand(args), CONFIGS.toFile())
     }
 
     /** The command's expected output: {@code .check.expected} when there is one, else the parser's {@code .expected}. */

@@ -166,9 +166,7 @@ class ForwarderTrafficSpec extends Specification {
 
     /** Runs the vigil command line in the director's namespace (the API is on its loopback). */
     Map vigil(String... args) {
-        String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
-        NetnsLab.capture(['ip', 'netns', 'exec', lab.ns('lb'), java, '-cp', System.getProperty('java.class.path'),
-                          'dev.vigil.daemon.Main'] + (args as List))
+        lab.vigil('lb', args)
     }
 
     Map status() {

@@ -225,9 +225,7 @@ class HealthCheckSpec extends Specification {
     }
 
     Map vigil(String... args) {
-        String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
-        NetnsLab.capture(['ip', 'netns', 'exec', lab.ns('lb'), java, '-cp', System.getProperty('java.class.path'),
-                          'dev.vigil.daemon.Main'] + (args as List))
+        lab.vigil('lb', args)
     }
 
     Map status() {

@@ -102,6 +102,17 @@ class NetnsLab implements Closeable {
         hosts[host] ?: { throw new IllegalArgumentException("no host ${host}") }()
     }
 
+    /** The command line {@code vigil ARGS} run as this JVM runs: its java, its class path. */
+    static List<String> vigilCommand(String... args) {
+        [Path.of(System.getProperty('java.home'), 'bin', 'java').toString(), '-cp', System.getProperty('java.class.path'),
+         'dev.vigil.daemon.Main'] + (args as List<String>)
+    }
+
+    /** Runs {@code vigil ARGS} in {@code host}'s namespace, where its daemon's API listens on the loopback. */
+    Map vigil(String host, String... args) {
+        capture(['ip', 'netns', 'exec', ns(host)] + vigilCommand(args))
+    }
+
     /** Runs a command in a host namespace; returns stdout; throws on a non-zero exit. */
     String exec(String host, String... cmd) {
         sh(['ip', 'netns', 'exec', ns(host)] + (cmd as List))

@@ -117,16 +117,12 @@ class ThirdPartyPluginSpec extends Specification {
 
     /** The command {@code vigil ARGS} outside any namespace, from the work directory. */
     Map vigil(String... args) {
-        String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
-        NetnsLab.capture([java, '-cp', System.getProperty('java.class.path'), 'dev.vigil.daemon.Main'] + (args as List),
-                work.toFile())
+        NetnsLab.capture(NetnsLab.vigilCommand(args), work.toFile())
     }
 
     /** The command {@code vigil ARGS} in the director's namespace, talking to its daemon. */
     Map vigilOnLb(String... args) {
-        String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
-        NetnsLab.capture(['ip', 'netns', 'exec', lab.ns('lb'), java, '-cp', System.getProperty('java.class.path'),
-                          'dev.vigil.daemon.Main'] + (args as List))
+        lab.vigil('lb', args)
     }
 
     Path write(String name, String text) {
