@@ -12,7 +12,7 @@ import dev.vigil.kernel.linux.Netlink;
 /**
  * ctnetlink, the conntrack subsystem of netfilter netlink ({@code NFNL_SUBSYS_CTNETLINK}; message
  * types and attributes from include/uapi/linux/netfilter/nfnetlink_conntrack.h): the request that
- * dumps one family's conntrack table, the decoding of the entries it returns, and the request that
+ * dumps one family's conntrack table (all of it, or what a kernel-side filter selects), the decoding of the entries it returns, and the request that
  * deletes one entry. Bytes in, records out; the socket is {@link Conntrack}'s.
  *
  * <p>A message is the netlink header, the 4-byte {@code nfgenmsg} (family, version 0, resource id
@@ -41,6 +41,17 @@ final class CtNetlinkCodec {
     static final int CTA_TUPLE_REPLY = 2;
     static final int CTA_ID = 12;
     static final int CTA_ZONE = 18;
+    static final int CTA_FILTER = 25;
+
+    static final int CTA_FILTER_ORIG_FLAGS = 1;
+    static final int CTA_FILTER_REPLY_FLAGS = 2;
+
+    /** {@code CTA_FILTER_FLAG(CTA_IP_SRC)} and the others: which fields of a filter tuple must match. */
+    static final int FILTER_IP_SRC = 1;
+    static final int FILTER_IP_DST = 1 << 1;
+    static final int FILTER_PROTO_NUM = 1 << 3;
+    static final int FILTER_PROTO_SRC_PORT = 1 << 4;
+    static final int FILTER_PROTO_DST_PORT = 1 << 5;
 
     static final int CTA_TUPLE_IP = 1;
     static final int CTA_TUPLE_PROTO = 2;
@@ -91,6 +102,82 @@ final class CtNetlinkCodec {
         return new Netlink.Builder((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
                 Netlink.NLM_F_REQUEST | Netlink.NLM_F_DUMP)
                 .u8(family(f)).u8(0).u16(0);
+    }
+
+    /**
+     * One side of a dump filter: the fields given must equal the entry's tuple in that direction;
+     * {@code null} or 0 means any. A port needs a protocol ({@code ctnetlink_parse_tuple_filter}
+     * refuses proto flags without {@code CTA_PROTO_NUM}).
+     */
+    record TupleFilter(InetAddress src, InetAddress dst, int protocol, int srcPort, int dstPort) {
+        static final TupleFilter ANY = new TupleFilter(null, null, 0, 0, 0);
+
+        TupleFilter {
+            if (protocol == 0 && (srcPort != 0 || dstPort != 0)) {
+                throw new IllegalArgumentException("a port filter needs a protocol");
+            }
+        }
+
+        int flags() {
+            return (src != null ? FILTER_IP_SRC : 0) | (dst != null ? FILTER_IP_DST : 0)
+                    | (protocol != 0 ? FILTER_PROTO_NUM : 0) | (srcPort != 0 ? FILTER_PROTO_SRC_PORT : 0)
+                    | (dstPort != 0 ? FILTER_PROTO_DST_PORT : 0);
+        }
+    }
+
+    /**
+     * {@code IPCTNL_MSG_CT_GET} with {@code NLM_F_DUMP} and a {@code CTA_FILTER}: the kernel walks the
+     * table and sends only the entries of family {@code f} whose original and reply tuples match
+     * {@code original} and {@code reply} ({@code ctnetlink_filter_match}, Linux 5.9 and later).
+     * The tuples travel in {@code CTA_TUPLE_ORIG}/{@code CTA_TUPLE_REPLY} with the fields to compare
+     * named by the flags in {@code CTA_FILTER_ORIG_FLAGS}/{@code CTA_FILTER_REPLY_FLAGS}. A kernel
+     * without filtering ignores the attribute and sends every entry, so a caller still checks each.
+     */
+    static Netlink.Builder dump(AddressFamily f, TupleFilter original, TupleFilter reply) {
+        Netlink.Builder b = dump(f);
+        if (original.flags() == 0 && reply.flags() == 0) {
+            return b;
+        }
+        if (original.flags() != 0) {
+            tuple(b, CTA_TUPLE_ORIG, f, original);
+        }
+        if (reply.flags() != 0) {
+            tuple(b, CTA_TUPLE_REPLY, f, reply);
+        }
+        return b.beginNested(CTA_FILTER)
+                .attributeU32(CTA_FILTER_ORIG_FLAGS, original.flags())
+                .attributeU32(CTA_FILTER_REPLY_FLAGS, reply.flags())
+                .endNested();
+    }
+
+    private static void tuple(Netlink.Builder b, int type, AddressFamily f, TupleFilter t) {
+        boolean v4 = f == AddressFamily.INET;
+        b.beginNested(type);
+        if (t.src() != null || t.dst() != null) {
+            b.beginNested(CTA_TUPLE_IP);
+            if (t.src() != null) {
+                b.attribute(v4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, t.src().getAddress());
+            }
+            if (t.dst() != null) {
+                b.attribute(v4 ? CTA_IP_V4_DST : CTA_IP_V6_DST, t.dst().getAddress());
+            }
+            b.endNested();
+        }
+        if (t.protocol() != 0) {
+            b.beginNested(CTA_TUPLE_PROTO).attribute(CTA_PROTO_NUM, new byte[] {(byte) t.protocol()});
+            if (t.srcPort() != 0) {
+                b.attribute(CTA_PROTO_SRC_PORT, be16(t.srcPort()));
+            }
+            if (t.dstPort() != 0) {
+                b.attribute(CTA_PROTO_DST_PORT, be16(t.dstPort()));
+            }
+            b.endNested();
+        }
+        b.endNested();
+    }
+
+    private static byte[] be16(int v) {
+        return new byte[] {(byte) (v >> 8), (byte) v};
     }
 
     /** {@code IPCTNL_MSG_CT_DELETE} of entry {@code e} of family {@code f}, by its original tuple, zone and id. */

@@ -213,11 +213,12 @@ public final class NftablesForwarder implements Forwarder {
     }
 
     /**
-     * What the last {@link #apply} did to conntrack: how many entries it deleted, and why it could
-     * not delete them all ({@code null} when it could).
+     * What the last {@link #apply} did to conntrack: how many entries the kernel sent for it to look
+     * at (with kernel-side filtering, only those of the removed real servers), how many it deleted,
+     * and why it could not delete them all ({@code null} when it could).
      */
-    public record ConntrackCleanup(int deleted, KernelException failure) {
-        static final ConntrackCleanup NONE = new ConntrackCleanup(0, null);
+    public record ConntrackCleanup(int examined, int deleted, KernelException failure) {
+        static final ConntrackCleanup NONE = new ConntrackCleanup(0, 0, null);
     }
 
     /** What the last {@link #apply} did to the conntrack entries of the NAT destinations it removed. */
@@ -258,17 +259,20 @@ public final class NftablesForwarder implements Forwarder {
             }
         }
         int deleted = 0;
+        int examined = 0;
         KernelException failure = null;
         for (Map.Entry<AddressFamily, List<Conntrack.Target>> e : targets.entrySet()) {
             try {
-                deleted += conntrack.delete(e.getKey(), e.getValue());
+                Conntrack.Result r = conntrack.delete(e.getKey(), e.getValue());
+                examined += r.examined();
+                deleted += r.deleted();
             } catch (KernelException x) {
                 failure = failure == null ? x : failure;
                 LOG.log(System.Logger.Level.WARNING, "nftables forwarder: the conntrack entries of removed real servers"
                         + " stay until they expire: " + x.getMessage());
             }
         }
-        lastCleanup = new ConntrackCleanup(deleted, failure);
+        lastCleanup = new ConntrackCleanup(examined, deleted, failure);
     }
 
     /** Whether {@code d} is still a NAT destination of a fwmark service of {@code state} (which a fwmark target cannot tell apart). */

@@ -405,21 +405,21 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         f.apply(web2([first, third]))
 
         then: 'its entries are gone, the first one\'s stay'
-        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(2, null)
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(2, 2, null)
         repliesFrom() == ['198.51.100.1:8080': 4]
 
         when: 'the first one is quiesced (weight 0): its connections stay, as IPVS keeps them'
         f.apply(web2([first.withWeight(0), third]))
 
         then:
-        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(0, null)
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(0, 0, null)
         repliesFrom() == ['198.51.100.1:8080': 4]
 
         when: 'the service is removed'
         f.apply(variety().without(web))
 
         then: 'the entries of its destinations go with it'
-        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(4, null)
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(4, 4, null)
         repliesFrom() == [:]
     }
 
@@ -444,8 +444,36 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
 
         then:
         opened == 300
-        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(300, null)
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(300, 300, null)
         repliesFrom() == [:]
+    }
+
+    def "past sixteen removed real servers one dump of the whole table replaces a filtered dump each"() {
+        given: 'web with 20 real servers, and another service whose connections stay'
+        sh('ip', '-n', ns, 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1')
+        sh('ip', '-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'd0')
+        sh('ip', '-n', ns, 'link', 'set', 'd0', 'up')
+        sh('ip', '-n', ns, 'link', 'set', 'd1', 'up')
+        sh('ip', '-n', ns, 'route', 'add', '198.51.100.0/24', 'dev', 'd0')
+        def f = forwarder()
+        def many = (1..20).collect { Destination.nat(ip("198.51.100.${it}"), 8080) }
+        def other = VirtualService.of(Service.of(ServiceKey.of(ip('192.0.2.13'), 25, Protocol.TCP), 'rr'),
+                [Destination.nat(ip('198.51.100.200'), 25)])
+        f.apply(DesiredState.of(VirtualService.of(Service.of(web, 'rr'), many), other))
+
+        when: 'two connections to each of web\'s real servers, three to the other service'
+        40.times { connect('192.0.2.10', 80) }
+        3.times { connect('192.0.2.13', 25) }
+        def before = repliesFrom().values().sum()
+
+        and: 'seventeen of web\'s real servers are removed'
+        f.apply(DesiredState.of(VirtualService.of(Service.of(web, 'rr'), many.take(3)), other))
+
+        then: 'the whole table was read (43 entries), and only the removed servers\' 34 entries went'
+        before == 40
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(43, 34, null)
+        repliesFrom().size() == 3
+        repliesFrom().values().every { it == 2 }
     }
 
     /**
