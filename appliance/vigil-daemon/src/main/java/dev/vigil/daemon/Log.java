@@ -26,6 +26,11 @@ public final class Log {
         debug = enabled;
     }
 
+    /** Whether {@link #debug(String, String)} writes anything. */
+    public static boolean debugEnabled() {
+        return debug;
+    }
+
     public static void debug(String subject, String message) {
         if (debug) {
             write(Level.DEBUG, subject, message);

@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,6 +13,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -177,6 +179,17 @@ public final class HttpGet {
      */
     public static CompletionStage<Response> fetch(EventLoop loop, Class<? extends SocketChannel> channelType, Request request,
                                                   Duration timeout) {
+        return fetch(loop, new ReflectiveChannelFactory<SocketChannel>(channelType), request, timeout);
+    }
+
+    /**
+     * As {@link #fetch(EventLoop, Class, Request, Duration)}, on a channel {@code channels} makes:
+     * a checker passes its context's {@code socketChannels()}, which sets the block's
+     * {@code fwmark} and {@code bind_if} on each. A channel the factory cannot make fails the
+     * fetch as {@link Failure.Kind#CONNECT}, with the factory's reason.
+     */
+    public static CompletionStage<Response> fetch(EventLoop loop, ChannelFactory<? extends SocketChannel> channels,
+                                                  Request request, Duration timeout) {
         CompletableFuture<Response> result = new CompletableFuture<>();
         long millis = Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         SslContext ssl;
@@ -189,7 +202,7 @@ public final class HttpGet {
         Exchange exchange = new Exchange(request, result);
         Bootstrap b = new Bootstrap()
                 .group(loop)
-                .channel(channelType)
+                .channelFactory(channels)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) millis)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -218,11 +231,11 @@ public final class HttpGet {
                             + " within " + millis + " ms")
                     : new Failure(Failure.Kind.CONNECT_TIMEOUT, "no connection to " + show(request.address()) + " within " + millis + " ms"));
             connect.cancel(false);
-            connect.channel().close();
+            close(connect.channel());
         }, millis, TimeUnit.MILLISECONDS);
         result.whenComplete((r, e) -> {
             deadline.cancel(false);
-            connect.channel().close();
+            close(connect.channel());
         });
         connect.addListener((ChannelFutureListener) done -> {
             if (!done.isSuccess() && !done.isCancelled()) {
@@ -232,6 +245,13 @@ public final class HttpGet {
             }
         });
         return result;
+    }
+
+    /** Closes {@code channel} unless it never opened: the stand-in Netty returns when the channel factory failed has no event loop. */
+    private static void close(Channel channel) {
+        if (channel.isOpen()) {
+            channel.close();
+        }
     }
 
     /** The pipeline's last handler: sends the request once the connection (and TLS) is up, feeds the reader. */

@@ -9,8 +9,8 @@ import java.util.List;
  * @param common       shared options
  * @param ssl          true for SSL_GET
  * @param urls         the {@code url} blocks
- * @param httpProtocol {@code http_protocol} (1.0, 1.0C, 1.1); default 1.0
- * @param virtualhost  {@code virtualhost}, else the virtual server's, or {@code null}
+ * @param httpProtocol {@code http_protocol}: 1.0 (the default), 1.0C (also written 1.0c) or 1.1
+ * @param virtualhost  {@code virtualhost}, else the real server's, else the virtual server's, or {@code null}
  * @param fastRecovery {@code fast_recovery}
  * @param enableSni    {@code enable_sni}
  * @param sniName      {@code sni_name} or {@code null}

@@ -447,7 +447,8 @@ final class LvsBuilder {
             }
         }
         boolean rsAlpha = rsDefaults.alpha() != null && rsDefaults.alpha();
-        return new RealServer(ip, port, weight, method, inhibit, up, down, uthr, lthr, rsAlpha, checkers, n.ref());
+        return new RealServer(ip, port, weight, method, inhibit, up, down, uthr, lthr, rsAlpha, rsDefaults.virtualhost(),
+                checkers, n.ref());
     }
 
     private static Set<String> union(Set<String> x, Set<String> y) {
@@ -582,10 +583,13 @@ final class LvsBuilder {
                 case "http_protocol" -> {
                     Token t = a.need(c, 0);
                     if (t != null) {
-                        if (Set.of("1.0", "1.0C", "1.1").contains(t.text())) {
-                            httpProtocol = t.text();
-                        } else {
-                            d.error(t.ref(), "invalid http_protocol \"" + t.text() + "\" (expected 1.0, 1.0C or 1.1)");
+                        // keepalived's check_http.c takes exactly 1.0, 1.1, 1.0C and 1.0c; 1.1 sends
+                        // Connection: close already, so there is no 1.1C.
+                        switch (t.text()) {
+                            case "1.0", "1.1" -> httpProtocol = t.text();
+                            case "1.0C", "1.0c" -> httpProtocol = "1.0C";
+                            default -> d.error(t.ref(), "invalid http_protocol \"" + t.text() + "\" (expected 1.0, 1.0C, 1.0c or 1.1"
+                                    + (t.text().equalsIgnoreCase("1.1c") ? "; 1.1 always sends Connection: close)" : ")"));
                         }
                     }
                 }

@@ -432,8 +432,8 @@ public final class CheckEngine {
         if (result.pass() && result.weight().isPresent() && t.server != null
                 && t.server.weight != result.weight().getAsInt()) {
             t.server.weight = result.weight().getAsInt();
-            log.info(SUBJECT, t.spec.realServer() + ": " + t.spec.keyword() + " sets weight " + t.server.weight + ": " + result);
-            sink.weight(t.spec.realServer(), t.server.weight, t.spec.keyword() + ": " + result);
+            log.info(SUBJECT, t.spec.realServer() + ": " + t.spec.keyword() + " sets weight " + t.server.weight + ": " + result.status() + " " + result.detail());
+            sink.weight(t.spec.realServer(), t.server.weight, t.spec.keyword() + ": " + result.status() + " " + result.detail());
         }
         CheckerState.Step step = t.state.onResult(result.pass());
         if (!pluginError) {

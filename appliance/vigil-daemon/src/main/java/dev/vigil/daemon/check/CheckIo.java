@@ -1,6 +1,9 @@
 package dev.vigil.daemon.check;
 
 import dev.vigil.daemon.Log;
+import dev.vigil.kernel.SocketOptions;
+import dev.vigil.kernel.linux.LinuxSocketOptions;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -14,6 +17,7 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.util.concurrent.TimeUnit;
@@ -22,7 +26,9 @@ import java.util.concurrent.TimeUnit;
  * The event loops every health checker does its I/O on: a few threads ({@value #THREADS}) shared
  * by all targets of all plugins, on Netty's epoll transport ({@code EpollIoHandler}) where the
  * native library loads, else on NIO. Each target is given one loop for its life
- * ({@link #next()}, round robin), so its channels and timers run on one thread.
+ * ({@link #next()}, round robin), so its channels and timers run on one thread. On epoll the
+ * channels' descriptors are reachable ({@link #descriptor}), and {@link #socketOptions()} sets what
+ * Netty cannot on them.
  */
 public final class CheckIo implements AutoCloseable {
 
@@ -33,13 +39,15 @@ public final class CheckIo implements AutoCloseable {
     private final Class<? extends SocketChannel> socketType;
     private final Class<? extends DatagramChannel> datagramType;
     private final String transport;
+    private final SocketOptions socketOptions;
 
     private CheckIo(EventLoopGroup group, Class<? extends SocketChannel> socketType,
-                    Class<? extends DatagramChannel> datagramType, String transport) {
+                    Class<? extends DatagramChannel> datagramType, String transport, SocketOptions socketOptions) {
         this.group = group;
         this.socketType = socketType;
         this.datagramType = datagramType;
         this.transport = transport;
+        this.socketOptions = socketOptions;
     }
 
     /** Starts {@code threads} daemon loop threads named {@code vigil-check-io-*}. */
@@ -48,13 +56,13 @@ public final class CheckIo implements AutoCloseable {
         if (Epoll.isAvailable()) {
             IoHandlerFactory io = EpollIoHandler.newFactory();
             return new CheckIo(new MultiThreadIoEventLoopGroup(threads, factory, io), EpollSocketChannel.class,
-                    EpollDatagramChannel.class, "epoll");
+                    EpollDatagramChannel.class, "epoll", LinuxSocketOptions.INSTANCE);
         }
         Throwable why = Epoll.unavailabilityCause();
         Log.warn("checks", "Netty's epoll transport is unavailable (" + (why != null ? why.getMessage() : "unknown reason")
                 + "); the health checkers use NIO");
         return new CheckIo(new MultiThreadIoEventLoopGroup(threads, factory, NioIoHandler.newFactory()),
-                NioSocketChannel.class, NioDatagramChannel.class, "nio");
+                NioSocketChannel.class, NioDatagramChannel.class, "nio", null);
     }
 
     /** The loop for a new target. */
@@ -68,6 +76,16 @@ public final class CheckIo implements AutoCloseable {
 
     public Class<? extends DatagramChannel> datagramChannelType() {
         return datagramType;
+    }
+
+    /** The options Netty does not set ({@code SO_MARK}, ...), or {@code null} on NIO, whose descriptors are out of reach. */
+    public SocketOptions socketOptions() {
+        return socketOptions;
+    }
+
+    /** The descriptor of {@code channel}'s socket, or -1 when its transport does not expose it (NIO). */
+    public static int descriptor(Channel channel) {
+        return channel instanceof UnixChannel u && u.fd().isOpen() ? u.fd().intValue() : -1;
     }
 
     /** {@code epoll} or {@code nio}. */

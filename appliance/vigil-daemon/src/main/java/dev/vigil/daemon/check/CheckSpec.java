@@ -2,6 +2,7 @@ package dev.vigil.daemon.check;
 
 import dev.vigil.api.CheckTarget;
 import dev.vigil.api.ConfigBlock;
+import dev.vigil.api.Inherited;
 
 import java.util.Objects;
 
@@ -19,9 +20,11 @@ import java.util.Objects;
  * @param timing      when it probes and how results become a state
  * @param fingerprint the block and its resolved options without locations: a reload keeps the
  *                    checker (and its state) when this is unchanged
+ * @param inherited   what the block inherits from its real server and virtual server, for the plugin
  */
 public record CheckSpec(String key, String realServer, String keyword, String pluginId, String location,
-                        CheckTarget target, ConfigBlock block, CheckTiming timing, String fingerprint) {
+                        CheckTarget target, ConfigBlock block, CheckTiming timing, String fingerprint,
+                        Inherited inherited) {
 
     public CheckSpec {
         Objects.requireNonNull(key, "key");
@@ -33,5 +36,12 @@ public record CheckSpec(String key, String realServer, String keyword, String pl
         Objects.requireNonNull(block, "block");
         Objects.requireNonNull(timing, "timing");
         Objects.requireNonNull(fingerprint, "fingerprint");
+        Objects.requireNonNull(inherited, "inherited");
+    }
+
+    /** A checker that inherits nothing. */
+    public CheckSpec(String key, String realServer, String keyword, String pluginId, String location,
+                     CheckTarget target, ConfigBlock block, CheckTiming timing, String fingerprint) {
+        this(key, realServer, keyword, pluginId, location, target, block, timing, fingerprint, Inherited.NONE);
     }
 }

@@ -2,6 +2,7 @@ package dev.vigil.daemon.plugin;
 
 import dev.vigil.api.CheckTarget;
 import dev.vigil.api.ConfigBlock;
+import dev.vigil.api.Inherited;
 import dev.vigil.config.model.Checker;
 import dev.vigil.config.model.CheckerCommon;
 import dev.vigil.config.model.KeepalivedConfig;
@@ -27,7 +28,8 @@ import java.util.Set;
 
 /**
  * What the engine runs for a configuration: one {@link CheckSpec} per checker block whose keyword
- * an installed plugin provides (the others were reported by {@link CheckerValidation}), and the
+ * an installed plugin provides (the others were reported by {@link CheckerValidation}), with what
+ * the block inherits from its real server and virtual server ({@link Inherited}), and the
  * selector that sets each real server's state in the forwarder. A real server that appears twice
  * under one name (a duplicate the parser warned about) is checked once, as the forwarder keeps it
  * once.
@@ -64,9 +66,11 @@ public record CheckPlan(List<CheckSpec> specs, Map<String, RealServerSelector> s
                     int n = seen.merge(c.keyword(), 1, Integer::sum);
                     ConfigBlock block = ConfigBlocks.block(c.raw());
                     CheckerCommon common = c.common();
+                    Inherited inherited = rs.virtualhost() == null || rs.virtualhost().isEmpty() ? Inherited.NONE
+                            : new Inherited(rs.virtualhost());
                     specs.add(new CheckSpec(name + " " + c.keyword() + "#" + n, name, c.keyword(), owner.get().pluginId(),
                             c.ref().toString(), target(name, common), block, timing(c),
-                            c.keyword() + "|" + common + "|" + ConfigBlocks.text(block)));
+                            c.keyword() + "|" + common + "|" + inherited + "|" + ConfigBlocks.text(block), inherited));
                     selectors.putIfAbsent(name, RealServerSelector.of(vs, rs));
                 }
             }

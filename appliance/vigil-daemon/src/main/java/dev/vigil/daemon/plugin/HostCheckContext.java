@@ -3,19 +3,27 @@ package dev.vigil.daemon.plugin;
 import dev.vigil.api.CheckContext;
 import dev.vigil.api.CheckTarget;
 import dev.vigil.api.ConfigBlock;
+import dev.vigil.api.Inherited;
 import dev.vigil.daemon.Log;
 import dev.vigil.daemon.check.CheckIo;
 import dev.vigil.daemon.check.CheckSpec;
+import dev.vigil.kernel.KernelException;
+import dev.vigil.kernel.SocketOptions;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
 
+import java.io.IOException;
 import java.text.MessageFormat;
 import java.time.Duration;
 import java.util.ResourceBundle;
 import java.util.function.Supplier;
 
-/** The {@link CheckContext} of one checker instance: its spec, one event loop for its life, the clock and a logger. */
+/**
+ * The {@link CheckContext} of one checker instance: its spec, one event loop for its life, the
+ * socket options of its block (set through {@link CheckIo#socketOptions()}), the clock and a logger.
+ */
 final class HostCheckContext implements CheckContext {
 
     private final CheckSpec spec;
@@ -46,6 +54,11 @@ final class HostCheckContext implements CheckContext {
     }
 
     @Override
+    public Inherited inherited() {
+        return spec.inherited();
+    }
+
+    @Override
     public EventLoop eventLoop() {
         return loop;
     }
@@ -58,6 +71,51 @@ final class HostCheckContext implements CheckContext {
     @Override
     public Class<? extends DatagramChannel> datagramChannelType() {
         return io.datagramChannelType();
+    }
+
+    @Override
+    public void prepare(Channel channel) throws IOException {
+        CheckTarget t = spec.target();
+        boolean datagram = channel instanceof DatagramChannel;
+        if (t.fwmark() == null && t.bindInterface() == null && !datagram) {
+            return;
+        }
+        SocketOptions options = io.socketOptions();
+        int fd = CheckIo.descriptor(channel);
+        if (options == null || fd < 0) {
+            if (t.fwmark() != null || t.bindInterface() != null) {
+                throw new IOException((t.fwmark() != null ? "fwmark" : "bind_if") + " needs Netty's epoll transport (the checkers run on "
+                        + io.transport() + ")");
+            }
+            // Without the error queue a UDP_CHECK still learns of port unreachable; it waits for the rest.
+            return;
+        }
+        if (t.fwmark() != null) {
+            set("fwmark " + Integer.toUnsignedString(t.fwmark()), () -> options.setMark(fd, t.fwmark()));
+        }
+        if (t.bindInterface() != null) {
+            set("bind_if " + t.bindInterface(), () -> options.bindToDevice(fd, t.bindInterface()));
+        }
+        if (datagram) {
+            set("ICMP error queue", () -> options.receiveErrors(fd));
+        }
+    }
+
+    /** One option; its failure in the words of a result's detail: {@code bind_if eth9: No such device}. */
+    private static void set(String what, KernelCall call) throws IOException {
+        try {
+            call.run();
+        } catch (KernelException e) {
+            // "setsockopt: No such device: SO_BINDTODEVICE eth9 on descriptor 12 (errno 19)": the kernel's words.
+            String m = e.getMessage();
+            int from = m.indexOf(": ") + 2;
+            int to = e.errno() != 0 ? m.indexOf(": ", from) : -1;
+            throw new IOException(what + ": " + (to > from ? m.substring(from, to) : m.substring(m.lastIndexOf(": ") + 2)), e);
+        }
+    }
+
+    private interface KernelCall {
+        void run() throws KernelException;
     }
 
     @Override

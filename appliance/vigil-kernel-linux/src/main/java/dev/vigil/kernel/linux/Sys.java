@@ -21,6 +21,7 @@ final class Sys {
     static final int AF_NETLINK = 16;
     static final int AF_PACKET = 17;
 
+    static final int SOCK_DGRAM = 2;
     static final int SOCK_RAW = 3;
     static final int SOCK_CLOEXEC = 0x80000;
 
@@ -29,6 +30,8 @@ final class Sys {
     static final int SO_RCVBUF = 8;
     static final int SO_BINDTODEVICE = 25;
     static final int SO_RCVBUFFORCE = 33;
+    static final int SO_MARK = 36;
+    static final int SO_DOMAIN = 39;
     /** socket(7): receive time stamps as struct timespec; the control message type is the same number. */
     static final int SO_TIMESTAMPNS = 35;
     static final int SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
@@ -37,6 +40,7 @@ final class Sys {
     static final int IPPROTO_IP = 0;
     static final int IP_TOS = 1;
     static final int IP_TTL = 2;
+    static final int IP_RECVERR = 11;
     static final int IP_MULTICAST_IF = 32;
     static final int IP_MULTICAST_TTL = 33;
     static final int IP_MULTICAST_LOOP = 34;
@@ -50,6 +54,7 @@ final class Sys {
     static final int IPV6_MULTICAST_HOPS = 18;
     static final int IPV6_MULTICAST_LOOP = 19;
     static final int IPV6_ADD_MEMBERSHIP = 20;
+    static final int IPV6_RECVERR = 25;
     static final int IPV6_MULTICAST_ALL = 29;
     static final int IPV6_RECVPKTINFO = 49;
     static final int IPV6_PKTINFO = 50;

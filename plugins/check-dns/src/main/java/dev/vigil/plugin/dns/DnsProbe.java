@@ -69,7 +69,7 @@ final class DnsProbe implements Probe {
         Exchange exchange = new Exchange(id, start, result);
         Bootstrap b = new Bootstrap()
                 .group(context.eventLoop())
-                .channel(context.datagramChannelType())
+                .channelFactory(context.datagramChannels())
                 .handler(new ChannelInitializer<DatagramChannel>() {
                     @Override
                     protected void initChannel(DatagramChannel ch) {
@@ -87,7 +87,9 @@ final class DnsProbe implements Probe {
                 timeoutMillis, TimeUnit.MILLISECONDS);
         result.whenComplete((r, e) -> {
             inFlight = null;
-            ch.close();
+            if (ch.isOpen()) {
+                ch.close();
+            }
         });
         connect.addListener((ChannelFutureListener) done -> {
             if (!done.isSuccess()) {
@@ -168,7 +170,9 @@ final class DnsProbe implements Probe {
     public void close() {
         Channel ch = inFlight;
         if (ch != null) {
-            ch.close();
+            if (ch.isOpen()) {
+                ch.close();
+            }
         }
     }
 

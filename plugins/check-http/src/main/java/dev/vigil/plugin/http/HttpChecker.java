@@ -17,7 +17,8 @@ import java.util.Set;
  * {@code SSL_GET} does the same over TLS without verifying the server's certificate.
  *
  * <p>The block's own keywords: {@code url { path; digest; status_code; virtualhost }} (several
- * urls), {@code http_protocol} (1.0, 1.0C, 1.1), {@code virtualhost}, and for {@code SSL_GET}
+ * urls), {@code http_protocol} (1.0, 1.0C or 1.0c, 1.1), {@code virtualhost} (else the real
+ * server's, else the virtual server's: {@link CheckContext#inherited()}), and for {@code SSL_GET}
  * {@code enable_sni} and {@code sni_name}. The request and the digest are the API's
  * {@link dev.vigil.api.http.HttpGet}, which {@code vigil genhash} uses too, so that a digest it
  * prints is the one this checker computes.

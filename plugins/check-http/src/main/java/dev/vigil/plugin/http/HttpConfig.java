@@ -72,7 +72,7 @@ record HttpConfig(boolean ssl, HttpGet.Protocol protocol, String virtualhost, bo
                             protocol = p.get();
                         } else {
                             problems.add(ConfigProblem.error(line.locationOf(0),
-                                    "invalid http_protocol \"" + w + "\" (expected 1.0, 1.0C or 1.1)"));
+                                    "invalid http_protocol \"" + w + "\" (expected 1.0, 1.0C, 1.0c or 1.1)"));
                         }
                     }
                 }
@@ -113,17 +113,24 @@ record HttpConfig(boolean ssl, HttpGet.Protocol protocol, String virtualhost, bo
         return problems.stream().anyMatch(p -> p.severity() == ConfigProblem.Severity.ERROR);
     }
 
-    /** The {@code Host} header's name for {@code url}: its own virtualhost, else the block's, else none (the address). */
-    String hostFor(Url url) {
-        return url.virtualhost() != null ? url.virtualhost() : virtualhost;
+    /**
+     * The {@code Host} header's name for {@code url}, in keepalived's order (check_http.c): its own
+     * virtualhost, else the block's, else {@code inherited} (the real server's, else the virtual
+     * server's), else none (then the address is sent).
+     */
+    String hostFor(Url url, String inherited) {
+        return url.virtualhost() != null ? url.virtualhost() : virtualhost != null ? virtualhost : inherited;
     }
 
-    /** The server name to send for {@code url}, or {@code null}: only with {@code enable_sni} or {@code sni_name}, as keepalived does. */
-    String serverNameFor(Url url) {
+    /**
+     * The server name to send for {@code url}, or {@code null}: only with {@code enable_sni} or
+     * {@code sni_name}, as keepalived does; {@code sni_name}, else the {@link #hostFor host}.
+     */
+    String serverNameFor(Url url, String inherited) {
         if (!ssl || !sni) {
             return null;
         }
-        return sniName != null ? sniName : hostFor(url);
+        return sniName != null ? sniName : hostFor(url, inherited);
     }
 
     private static Url url(ConfigLine line, List<ConfigProblem> problems) {

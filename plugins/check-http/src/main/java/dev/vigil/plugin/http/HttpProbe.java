@@ -15,7 +15,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * One {@code HTTP_GET}/{@code SSL_GET} target: its urls fetched one after the other, each on a
- * connection of its own, on the host's event loop. The probe passes when every url passes, and
+ * connection of its own (its socket prepared by the host: {@code fwmark}, {@code bind_if}), on the
+ * host's event loop. The probe passes when every url passes, and
  * fails at the first url that does not, with what was seen and what was expected. All urls share
  * one deadline, {@code connect_timeout} from the start of the probe, so that the probe ends within
  * the time the host allows it.
@@ -58,9 +59,10 @@ final class HttpProbe implements Probe {
             return;
         }
         var target = context.target();
+        String inherited = context.inherited().virtualhost();
         HttpGet.Request request = new HttpGet.Request(target.address(), target.bindAddress(), url.path(),
-                config.hostFor(url), config.protocol(), config.ssl(), config.serverNameFor(url));
-        HttpGet.fetch(context.eventLoop(), context.socketChannelType(), request, left).whenComplete((response, error) -> {
+                config.hostFor(url, inherited), config.protocol(), config.ssl(), config.serverNameFor(url, inherited));
+        HttpGet.fetch(context.eventLoop(), context.socketChannels(), request, left).whenComplete((response, error) -> {
             if (error != null) {
                 result.complete(failure(url, error));
                 return;
@@ -99,7 +101,7 @@ final class HttpProbe implements Probe {
 
     /** {@code /health}, or {@code /health (Host www.example.com)} when a virtualhost names the site. */
     private String show(HttpConfig.Url url) {
-        String host = config.hostFor(url);
+        String host = config.hostFor(url, context.inherited().virtualhost());
         return url.path() + (host != null ? " (Host " + host + ")" : "");
     }
 

@@ -223,7 +223,49 @@ class HttpCheckPluginSpec extends CheckPluginSpecification {
         protocol || seen
         '1.0'    || 'HTTP/1.0|'
         '1.0C'   || 'HTTP/1.0|close'
+        '1.0c'   || 'HTTP/1.0|close'
         '1.1'    || 'HTTP/1.1|close'
+    }
+
+    def 'http_protocol 1.1C does not exist in keepalived: refused at its word'() {
+        expect:
+        diagnosticsOf(keepalivedConf(block('HTTP_GET', '''
+                http_protocol 1.1C
+                url {
+                    path /ok.html
+                }'''), "127.0.0.1 ${nginx.httpPort}")).collect { it.substring(it.lastIndexOf('/') + 1) } == [
+                'keepalived.conf:4:27: error: invalid http_protocol "1.1C" (expected 1.0, 1.0C, 1.0c or 1.1; 1.1 always sends Connection: close)']
+    }
+
+    def 'virtualhost inherited as keepalived does: the url\'s, else the block\'s, else the real server\'s, else the virtual server\'s'() {
+        given: 'a virtual server and a real server that may name a virtualhost'
+        String checker = block('HTTP_GET', """
+                ${blockHost}
+                url {
+                    path /site.html
+                    ${urlHost}
+                }
+                delay_loop 0.2
+                warmup 0""")
+        String conf = 'virtual_server 10.9.9.9 80 {\n' + (vsHost ? "    virtualhost ${vsHost}\n" : '') +
+                "    real_server 127.0.0.1 ${nginx.httpPort} {\n" + (rsHost ? "        virtualhost ${rsHost}\n" : '') +
+                checker.readLines().collect { '        ' + it }.join('\n') + '\n    }\n}\n'
+
+        when:
+        start(conf)
+
+        then: 'nginx answers site.html only to the name site.example'
+        first()[0] == status
+        first()[1].contains(shown)
+
+        where:
+        vsHost         | rsHost         | blockHost                    | urlHost                      || status  | shown
+        'site.example' | ''             | ''                           | ''                           || 'L7OK'  | '(Host site.example)'
+        'other.example'| 'site.example' | ''                           | ''                           || 'L7OK'  | '(Host site.example)'
+        'site.example' | 'other.example'| ''                           | ''                           || 'L7RSP' | '(Host other.example)'
+        'site.example' | 'site.example' | 'virtualhost other.example'  | ''                           || 'L7RSP' | '(Host other.example)'
+        'other.example'| 'other.example'| 'virtualhost other.example'  | 'virtualhost site.example'   || 'L7OK'  | '(Host site.example)'
+        ''             | ''             | ''                           | ''                           || 'L7RSP' | 'for /site.html'
     }
 
     def 'SSL_GET over TLS with a self-signed certificate; with enable_sni (or sni_name) the server name is sent, as nginx\'s ssl_server_name shows'() {

@@ -109,8 +109,9 @@ final class MiscProbe implements Probe {
             return CheckResult.of(CheckResult.Status.L7OK, program + " exit status 0" + took);
         }
         if (dynamic && status >= 2 && status <= 255) {
-            return CheckResult.of(CheckResult.Status.L7OK, program + " exit status " + status + took
-                    + ": weight " + (status - 2) + " (misc_dynamic)").withWeight(status - 2);
+            // The weight travels in the result, and whoever logs the result says it: not in the detail too.
+            return CheckResult.of(CheckResult.Status.L7OK, program + " exit status " + status + took + " (misc_dynamic)")
+                    .withWeight(status - 2);
         }
         return CheckResult.of(CheckResult.Status.PROCERR, program + " exit status " + status
                 + (dynamic ? " (expected: 0 or 2-255)" : " (expected: 0)"));

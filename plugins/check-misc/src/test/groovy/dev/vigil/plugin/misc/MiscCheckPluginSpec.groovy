@@ -177,7 +177,7 @@ class MiscCheckPluginSpec extends CheckPluginSpecification {
         then:
         events[0] == 'L7OK'
         weights[0] == 5
-        details[0] ==~ /.*dyn\.sh exit status 7 in \d+ ms: weight 5 \(misc_dynamic\)/
+        details[0] ==~ /.*dyn\.sh exit status 7 in \d+ ms \(misc_dynamic\)/
 
         when:
         Files.writeString(code, '255')

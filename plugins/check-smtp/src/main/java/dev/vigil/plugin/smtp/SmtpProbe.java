@@ -84,7 +84,7 @@ final class SmtpProbe implements Probe {
         Session session = new Session(host, start, result);
         Bootstrap b = new Bootstrap()
                 .group(context.eventLoop())
-                .channel(context.socketChannelType())
+                .channelFactory(context.socketChannels())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, host.millis()))
                 .handler(session);
         if (host.bind() != null) {
@@ -95,7 +95,9 @@ final class SmtpProbe implements Probe {
         open.add(ch);
         result.whenComplete((r, e) -> {
             open.remove(ch);
-            ch.close();
+            if (ch.isOpen()) {
+                ch.close();
+            }
         });
         connect.addListener((ChannelFutureListener) done -> {
             if (!done.isSuccess()) {

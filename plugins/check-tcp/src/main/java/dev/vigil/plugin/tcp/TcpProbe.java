@@ -22,7 +22,7 @@ import static dev.vigil.api.Failures.show;
 /**
  * One {@code TCP_CHECK} target: an asynchronous connect on the host's event loop, bounded by
  * Netty's connect timeout ({@code connect_timeout}), from {@code bindto}/{@code bind_port} when
- * given. A success closes the connection at once (an orderly close, as keepalived does).
+ * given, on a socket the host prepared ({@code fwmark}, {@code bind_if}). A success closes the connection at once (an orderly close, as keepalived does).
  */
 final class TcpProbe implements Probe {
 
@@ -39,7 +39,7 @@ final class TcpProbe implements Probe {
         this.timeoutMillis = Math.max(1, Math.min(Integer.MAX_VALUE, context.connectTimeout().toMillis()));
         Bootstrap b = new Bootstrap()
                 .group(context.eventLoop())
-                .channel(context.socketChannelType())
+                .channelFactory(context.socketChannels())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeoutMillis)
                 .option(ChannelOption.AUTO_READ, false)
                 .handler(Quiet.INSTANCE);

@@ -1,6 +1,7 @@
 package dev.vigil.plugin.tcp
 
 import dev.vigil.plugin.testkit.CheckPluginSpecification
+import spock.lang.Requires
 
 import java.nio.channels.SocketChannel
 import java.util.concurrent.CopyOnWriteArrayList
@@ -147,5 +148,120 @@ class TcpCheckPluginSpec extends CheckPluginSpecification {
         then:
         events[0..1] == ['L4TOUT', 'DOWN']
         details[0] == "no connection to 127.0.0.1:${listener.port()} within 300 ms".toString()
+    }
+
+    /** A tag for this run's names and subnets, so that concurrent builds do not collide. */
+    static final int TAG = (int) (ProcessHandle.current().pid() % 200) + 20
+
+    /** What the namespace features made, removed by {@link #cleanup()}. */
+    final List<String> undo = new CopyOnWriteArrayList<>()
+    Process server
+
+    def cleanup() {
+        server?.destroyForcibly()
+        undo.reverse().each { sh(it) }
+    }
+
+    static int sh(String command) {
+        Process p = new ProcessBuilder('sh', '-c', command).redirectErrorStream(true).start()
+        String out = new String(p.inputStream.readAllBytes())
+        int rc = p.waitFor()
+        if (rc != 0) {
+            System.err.println("${command}: exit ${rc}: ${out}")
+        }
+        rc
+    }
+
+    static String out(String command) {
+        Process p = new ProcessBuilder('sh', '-c', command).redirectErrorStream(true).start()
+        String text = new String(p.inputStream.readAllBytes())
+        assert p.waitFor() == 0: "${command}: ${text}"
+        text
+    }
+
+    /** Root, ip(8), nft(8) and python3 (the listener in the namespace); says loudly when not, and fails under vigil.requireNetns. */
+    static boolean netnsOrSkip() {
+        List<String> missing = []
+        if (new com.sun.security.auth.module.UnixSystem().uid != 0) {
+            missing << 'root'
+        }
+        ['ip', 'nft', 'python3'].each { if (sh("command -v ${it} >/dev/null") != 0) { missing << it } }
+        requireOrSkip('TCP_CHECK fwmark/bind_if specs', missing)
+    }
+
+    @Requires({ TcpCheckPluginSpec.netnsOrSkip() })
+    def 'fwmark marks the probe\'s packets: an nft rule counting meta mark on output sees them'() {
+        given: 'a listener, and a counter of marked packets to its port on the output hook'
+        def l = new Listener('127.0.0.1')
+        String table = "vigil_fwmark_${TAG}"
+        assert sh("nft add table inet ${table}") == 0
+        undo << "nft delete table inet ${table}"
+        assert sh("nft add chain inet ${table} out '{ type filter hook output priority 0; }'") == 0
+        assert sh("nft add rule inet ${table} out meta mark 4660 tcp dport ${l.port()} counter") == 0
+        assert sh("nft add rule inet ${table} out meta mark != 4660 tcp dport ${l.port()} counter") == 0
+
+        when:
+        run(l.port(), '''
+            fwmark 4660
+            connect_timeout 2
+            delay_loop 0.2
+            warmup 0
+        ''')
+        await('three passed probes') { events.count { it == 'L4OK' } >= 3 }
+        List<Long> counters = (out("nft list chain inet ${table} out") =~ /counter packets (\d+)/).collect { it[1] as long }
+
+        then: 'every packet of the probes to that port carried the mark (SYN, ACK, FIN at least, per probe)'
+        counters.size() == 2
+        counters[0] >= 9
+        counters[1] == 0
+    }
+
+    @Requires({ TcpCheckPluginSpec.netnsOrSkip() })
+    def 'bind_if: through the interface with the route the check passes; through one without it (the kernel then asks for it on-link, and nobody answers), it fails'() {
+        given: 'a namespace behind veth A (a listener at its address), and veth B to another namespace, on another subnet'
+        String ns = "vigil-tcp-${TAG}"
+        String a = "vtA${TAG}"
+        String b = "vtB${TAG}"
+        String peer = "10.93.${TAG}.2"
+        assert sh("ip netns add ${ns}") == 0
+        undo << "ip netns del ${ns}"
+        assert sh("ip link add ${a} type veth peer name eth0 netns ${ns}") == 0
+        undo << "ip link del ${a}"
+        assert sh("ip addr add 10.93.${TAG}.1/24 dev ${a} && ip link set ${a} up") == 0
+        assert sh("ip -n ${ns} link set lo up && ip -n ${ns} addr add ${peer}/24 dev eth0 && ip -n ${ns} link set eth0 up") == 0
+        assert sh("ip netns add ${ns}-b") == 0
+        undo << "ip netns del ${ns}-b"
+        assert sh("ip link add ${b} type veth peer name eth0 netns ${ns}-b") == 0
+        undo << "ip link del ${b}"
+        assert sh("ip addr add 10.92.${TAG}.1/24 dev ${b} && ip link set ${b} up && ip -n ${ns}-b link set eth0 up") == 0
+        server = new ProcessBuilder('ip', 'netns', 'exec', ns, 'python3', '-c',
+                "import socket,time\ns=socket.socket()\ns.bind(('${peer}',8080))\ns.listen(64)\nprint('up',flush=True)\ntime.sleep(600)")
+                .redirectErrorStream(true).start()
+        assert server.inputStream.newReader().readLine() == 'up'
+
+        when:
+        start(keepalivedConf(block('TCP_CHECK', """
+            bind_if ${dev == 'A' ? a : dev == 'B' ? b : 'vigil-none0'}
+            connect_timeout 1
+            delay_loop 0.2
+            warmup 0
+        """), "${peer} 8080"))
+
+        then:
+        first()[0] == status
+        first()[1] ==~ detail
+
+        where:
+        dev  || status | detail
+        'A'  || 'L4OK'  | /connected to 10\.93\.\d+\.2:8080 in .* ms/
+        'B'  || 'L4TOUT' | /no connection to 10\.93\.\d+\.2:8080 within 1000 ms/
+        'no' || 'L4CON' | /connect to 10\.93\.\d+\.2:8080 failed: bind_if vigil-none0: no such device/
+    }
+
+    /** The first result (not a state change) and its detail. */
+    List<String> first() {
+        await('a result') { events.any { !(it in ['UP', 'DOWN']) } }
+        int i = events.findIndexOf { !(it in ['UP', 'DOWN']) }
+        [events[i], details[i]]
     }
 }

@@ -31,7 +31,8 @@ import static dev.vigil.api.Failures.show;
 /**
  * One {@code UDP_CHECK} target: a datagram channel on the host's event loop, connected to the
  * target (from {@code bindto}/{@code bind_port} when given) so that the kernel hands it the ICMP
- * errors about that peer, one datagram sent, then whichever comes first of a reply, an error and
+ * errors about that peer (the host prepares its socket: {@code fwmark}, {@code bind_if}, and the
+ * error queue, so that host and network unreachable count as well as port unreachable), one datagram sent, then whichever comes first of a reply, an error and
  * {@code connect_timeout}. The channel is closed when the probe completes.
  */
 final class UdpProbe implements Probe {
@@ -64,7 +65,7 @@ final class UdpProbe implements Probe {
         CompletableFuture<CheckResult> result = new CompletableFuture<>();
         Bootstrap b = new Bootstrap()
                 .group(context.eventLoop())
-                .channel(context.datagramChannelType())
+                .channelFactory(context.datagramChannels())
                 .handler(new Answer(result));
         if (target.bindAddress() != null) {
             b.option(ChannelOption.SO_REUSEADDR, true);
@@ -81,7 +82,7 @@ final class UdpProbe implements Probe {
         result.whenComplete((r, e) -> {
             timer.cancel(false);
             inFlight = null;
-            ch.close();
+            close(ch);
         });
         connect.addListener((ChannelFutureListener) done -> {
             if (!done.isSuccess()) {
@@ -155,6 +156,13 @@ final class UdpProbe implements Probe {
     public void close() {
         Channel ch = inFlight;
         if (ch != null) {
+            close(ch);
+        }
+    }
+
+    /** Closes {@code ch} unless it never opened (Netty's stand-in for a channel the factory could not make). */
+    private static void close(Channel ch) {
+        if (ch.isOpen()) {
             ch.close();
         }
     }

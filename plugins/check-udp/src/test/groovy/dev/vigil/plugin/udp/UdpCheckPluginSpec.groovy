@@ -19,6 +19,7 @@ class UdpCheckPluginSpec extends CheckPluginSpecification {
 
     def cleanup() {
         servers*.destroyForcibly()
+        undo.reverse().each { sh(it) }
     }
 
     /** The python3 UDP server: {@code echo} sends every datagram back, {@code reply HEX} answers with those octets, {@code silent} reads and says nothing. */
@@ -235,5 +236,64 @@ class UdpCheckPluginSpec extends CheckPluginSpecification {
         'a1c2c3'     | 'a1 bX'   | ''                      || 'L7RSP' | 'reply a1c2c3 from 127.0.0.1:PORT does not match require_reply'
         'a1b2c3'     | 'a1'      | 'max_reply_length 2'    || 'L7RSP' | 'reply of 3 octets from 127.0.0.1:PORT (expected: 0-2)'
         'a1'         | 'a1'      | 'min_reply_length 2'    || 'L7RSP' | 'reply of 1 octets from 127.0.0.1:PORT (expected: 2-255)'
+    }
+
+    /** A tag for this run's names and subnets, so that concurrent builds do not collide. */
+    static final int TAG = (int) (ProcessHandle.current().pid() % 200) + 20
+
+    /** What the namespace feature made, removed by {@link #cleanup()}. */
+    final List<String> undo = []
+
+    static int sh(String command) {
+        Process p = new ProcessBuilder('sh', '-c', command).redirectErrorStream(true).start()
+        String out = new String(p.inputStream.readAllBytes())
+        int rc = p.waitFor()
+        if (rc != 0) {
+            System.err.println("${command}: exit ${rc}: ${out}")
+        }
+        rc
+    }
+
+    static boolean netnsOrSkip() {
+        List<String> missing = []
+        if (new com.sun.security.auth.module.UnixSystem().uid != 0) {
+            missing << 'root'
+        }
+        if (sh('command -v ip >/dev/null') != 0) {
+            missing << 'ip'
+        }
+        requireOrSkip('UDP_CHECK host unreachable spec', missing)
+    }
+
+    @spock.lang.Requires({ UdpCheckPluginSpec.netnsOrSkip() })
+    def 'a host the router says is unreachable (ICMP host unreachable) fails the check at once, long before connect_timeout'() {
+        given: 'a router namespace whose route to 10.91.TAG.0/24 is "unreachable"'
+        String ns = "vigil-udp-${TAG}"
+        String a = "vuA${TAG}"
+        assert sh("ip netns add ${ns}") == 0
+        undo << "ip netns del ${ns}"
+        assert sh("ip link add ${a} type veth peer name eth0 netns ${ns}") == 0
+        undo << "ip link del ${a}"
+        assert sh("ip addr add 10.90.${TAG}.1/24 dev ${a} && ip link set ${a} up") == 0
+        assert sh("ip -n ${ns} link set lo up && ip -n ${ns} addr add 10.90.${TAG}.2/24 dev eth0 && ip -n ${ns} link set eth0 up") == 0
+        assert sh("ip netns exec ${ns} sysctl -qw net.ipv4.ip_forward=1") == 0
+        assert sh("ip -n ${ns} route add unreachable 10.91.${TAG}.0/24") == 0
+        assert sh("ip route add 10.91.${TAG}.0/24 via 10.90.${TAG}.2") == 0
+        undo << "ip route del 10.91.${TAG}.0/24"
+
+        when:
+        long t0 = System.nanoTime()
+        start(keepalivedConf(block('UDP_CHECK', '''
+            connect_timeout 5
+            delay_loop 10
+            warmup 0
+        '''), "10.91.${TAG}.9 9999", '10.9.9.9 9999', 'UDP'))
+        await('a result', 5) { events.any { !(it in ['UP', 'DOWN']) } }
+        long millis = (System.nanoTime() - t0).intdiv(1_000_000)
+
+        then: 'the error queue (IP_RECVERR) hands the socket the ICMP error; without it a UDP socket ignores host unreachable'
+        events[0] == 'L4CON'
+        details[0] ==~ /no route to host \(10\.91\.\d+\.9:9999\)/
+        millis < 2000
     }
 }

@@ -82,7 +82,7 @@ final class RedisProbe implements Probe {
         Exchange exchange = new Exchange(context.nanoTime(), result);
         Bootstrap b = new Bootstrap()
                 .group(context.eventLoop())
-                .channel(context.socketChannelType())
+                .channelFactory(context.socketChannels())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeoutMillis)
                 .handler(exchange);
         if (target.bindAddress() != null) {
@@ -96,7 +96,9 @@ final class RedisProbe implements Probe {
         open.add(ch);
         result.whenComplete((r, e) -> {
             open.remove(ch);
-            ch.close();
+            if (ch.isOpen()) {
+                ch.close();
+            }
         });
         connect.addListener((ChannelFutureListener) done -> {
             if (!done.isSuccess()) {
