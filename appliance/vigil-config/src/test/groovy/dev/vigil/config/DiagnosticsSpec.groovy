@@ -207,6 +207,27 @@ vrrp_instanse X {
         r.diagnostics()*.format(dir) == ['keepalived.conf:2:21: error: invalid vigil_forwarder "lvs" (expected ipvs, nftables or auto)']
     }
 
+    def "vigil_plugin_call_memory is a size of at least 1M, kept in bytes; anything else is an error at the word"() {
+        when:
+        def r = load(dir, "global_defs {\n    vigil_plugin_call_memory ${word}\n}\n" + instance(''))
+
+        then:
+        r.diagnostics()*.format(dir) == (error ? ["keepalived.conf:2:30: error: invalid vigil_plugin_call_memory \"${word}\" (expected: a size of at least 1M, in bytes or with a K, M or G suffix, e.g. 64M)".toString()] : [])
+        r.config().globalDefs().other()['vigil_plugin_call_memory'] == (error ? null : [bytes.toString()])
+
+        where:
+        word       || error | bytes
+        '64M'      || false | 64L << 20
+        '2G'       || false | 2L << 30
+        '4096K'    || false | 4L << 20
+        '16MiB'    || false | 16L << 20
+        '1048576'  || false | 1L << 20
+        '512K'     || true  | 0
+        '64X'      || true  | 0
+        'lots'     || true  | 0
+        '-5M'      || true  | 0
+    }
+
     def "lvs_flush_on_stop takes VS or nothing; another word is a warning at the word, and nothing is flushed"() {
         when:
         def r = load(dir, 'global_defs {\n    lvs_flush_on_stop vs\n}\n' + instance(''))

@@ -9,6 +9,7 @@ import dev.vigil.daemon.forward.ServiceManager;
 import dev.vigil.daemon.plugin.CheckPlan;
 import dev.vigil.daemon.plugin.CheckerValidation;
 import dev.vigil.daemon.plugin.PluginHost;
+import dev.vigil.daemon.plugin.PluginMemory;
 import dev.vigil.daemon.plugin.PluginProbes;
 import dev.vigil.daemon.track.EventLog;
 import dev.vigil.vrrp.runtime.ExecutorScheduler;
@@ -17,6 +18,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -26,7 +29,9 @@ import java.util.random.RandomGenerator;
  * The daemon's health checking, wired: the {@link PluginHost} (opened with the first
  * configuration, from its {@code vigil_plugins_dir}), the shared event loops ({@link CheckIo}), the
  * {@link CheckEngine} on its own thread {@code vigil-checks}, and the forwarder's
- * {@link ServiceManager#setState} and {@link ServiceManager#setWeight} as the engine's sink. The
+ * {@link ServiceManager#setState} and {@link ServiceManager#setWeight} as the engine's sink. A
+ * plugin that abuses memory ({@link PluginMemory}) is disabled in the engine, then unloaded from
+ * the host once its probes are dropped. The
  * daemon's main thread calls {@link #validate}, {@link #start}, {@link #reconfigure} and
  * {@link #close}; the API thread calls {@link #status} and {@link #pluginsText}.
  */
@@ -58,6 +63,8 @@ final class HealthChecks implements AutoCloseable {
         if (h == null) {
             h = PluginHost.open(dir);
             host = h;
+            PluginHost opened = h;
+            h.memory().onAbuse((id, reason) -> retire(opened, id, reason));
             plugins = h.plugins();
             for (PluginHost.Problem p : h.problems()) {
                 log.log(p.error() ? Log.Level.ERROR : Log.Level.WARN, "plugins", p.message());
@@ -69,6 +76,14 @@ final class HealthChecks implements AutoCloseable {
                     + h.directory() + " stays in use until the next start");
         }
         return CheckerValidation.apply(result, h);
+    }
+
+    /** Disables a plugin that abused memory, then unloads it off the caller's thread (the sentry's, a plugin call's). */
+    private void retire(PluginHost h, String pluginId, String reason) {
+        log.log(Log.Level.ERROR, "plugins", "plugin " + pluginId + " abused memory: " + reason);
+        CheckEngine e = engine;
+        CompletableFuture<Void> stopped = e == null ? CompletableFuture.completedFuture(null) : e.disablePlugin(pluginId, reason);
+        stopped.whenComplete((v, ex) -> Thread.ofVirtual().name("plugin-retire " + pluginId).start(() -> h.retire(pluginId, reason)));
     }
 
     /** Starts the checks of {@code config}, setting real servers' states through {@code services}. */
@@ -103,9 +118,23 @@ final class HealthChecks implements AutoCloseable {
         if (e == null) {
             return;
         }
+        host.memory().budget(callMemory(config));
         CheckPlan plan = CheckPlan.of(config, host);
         selectors = plan.selectors();
         e.configure(plan.specs(), plan.realServers());
+    }
+
+    /** {@code global_defs vigil_plugin_call_memory} in bytes (checked by the configuration's parser), else the default. */
+    static long callMemory(KeepalivedConfig config) {
+        List<String> words = config.globalDefs().other().get(PluginMemory.BUDGET_KEYWORD);
+        if (words == null || words.isEmpty()) {
+            return PluginMemory.DEFAULT_BUDGET;
+        }
+        try {
+            return Long.parseLong(words.getFirst());
+        } catch (NumberFormatException e) {
+            return PluginMemory.DEFAULT_BUDGET;
+        }
     }
 
     /** The {@code checks} part of {@code vigil status}: counters, plugins, every checker's state. */
@@ -118,6 +147,9 @@ final class HealthChecks implements AutoCloseable {
         if (e != null) {
             try {
                 out.putAll(e.status().get(STATUS_WAIT_MS, TimeUnit.MILLISECONDS));
+                if (h != null) {
+                    addMemory(out, h);
+                }
             } catch (TimeoutException | ExecutionException ex) {
                 out.put("error", "the check engine did not answer in " + STATUS_WAIT_MS + " ms");
             } catch (InterruptedException ex) {
@@ -125,6 +157,27 @@ final class HealthChecks implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Each plugin's call counters next to its error counts, and the heap as the guard saw it last. */
+    @SuppressWarnings("unchecked")
+    private static void addMemory(Map<String, Object> out, PluginHost h) {
+        Map<String, Object> plugins = new TreeMap<>((Map<String, Object>) out.getOrDefault("plugins", Map.of()));
+        h.callStats().forEach((id, stats) -> {
+            Map<String, Object> m = new LinkedHashMap<>((Map<String, Object>) plugins.getOrDefault(id, Map.of()));
+            m.putAll(stats);
+            String retired = h.retired().get(id);
+            m.put("unloaded", retired != null);
+            plugins.put(id, m);
+        });
+        out.put("plugins", plugins);
+        PluginMemory mem = h.memory();
+        Map<String, Object> heap = new LinkedHashMap<>();
+        heap.put("pluginCallBudgetBytes", mem.budget());
+        heap.put("heapMaxBytes", Runtime.getRuntime().maxMemory());
+        heap.put("heapAfterLastGcBytes", mem.lastHeapAfterGc());
+        heap.put("heapGuardTrips", mem.heapGuardTrips());
+        out.put("pluginMemory", heap);
     }
 
     /** {@code vigil plugins}: the loaded plugins as a table, with the engine's verdict on each. */

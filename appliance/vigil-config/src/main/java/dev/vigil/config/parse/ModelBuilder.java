@@ -338,6 +338,7 @@ public final class ModelBuilder {
                 case "lvs_flush_on_stop" -> flushOnStop = or(flushOnStop(c), flushOnStop);
                 case "vigil_forwarder" -> forwarder = or(forwarderBackend(c), forwarder);
                 case "vigil_plugins_dir" -> pluginsDir(c, rest);
+                case "vigil_plugin_call_memory" -> callMemory(c, rest);
                 default -> {
                     if (Keywords.GLOBAL.contains(c.name())) {
                         rest.put(c.name(), c.argTexts());
@@ -411,6 +412,40 @@ public final class ModelBuilder {
             return;
         }
         rest.put(c.name(), List.of(dir.toString()));
+    }
+
+    /**
+     * {@code vigil_plugin_call_memory SIZE}: what one call into a checker plugin may allocate, a
+     * count of bytes with an optional binary suffix ({@code 64M}, {@code 512K}, {@code 1G}), at
+     * least one MiB; kept in {@code other} as the count of bytes.
+     */
+    private void callMemory(ConfigNode c, Map<String, List<String>> rest) {
+        Token t = a.need(c, 0);
+        if (t == null) {
+            return;
+        }
+        long bytes = size(t.text());
+        if (bytes < 1L << 20) {
+            d.error(t.ref(), "invalid vigil_plugin_call_memory \"" + t.text() + "\" (expected: a size of at least 1M, "
+                    + "in bytes or with a K, M or G suffix, e.g. 64M)");
+            return;
+        }
+        rest.put(c.name(), List.of(Long.toString(bytes)));
+    }
+
+    /** {@code 64M} as bytes (K, M, G are powers of 1024; a trailing {@code B} or {@code iB} is allowed); -1 when not a size. */
+    static long size(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,12})(?:([KMGkmg])(?:i?[Bb])?)?").matcher(text);
+        if (!m.matches()) {
+            return -1;
+        }
+        long n = Long.parseLong(m.group(1));
+        int shift = m.group(2) == null ? 0 : switch (Character.toUpperCase(m.group(2).charAt(0))) {
+            case 'K' -> 10;
+            case 'M' -> 20;
+            default -> 30;
+        };
+        return n > (Long.MAX_VALUE >> shift) ? -1 : n << shift;
     }
 
     private static NotifyFifo withScript(NotifyFifo f, String script) {

@@ -53,6 +53,16 @@ import java.util.random.RandomGenerator;
  * servers it had found down stay down. A reload enables the plugin again (its configuration may
  * have been the trigger); a fixed plugin needs a restart to be loaded.
  *
+ * <p><b>Memory.</b> A probe that failed with a {@linkplain ProbeFailure#memory() memory failure}
+ * (a call over its allocation budget, an {@link OutOfMemoryError}) is recorded as the target's
+ * PLUGINERR result and disables its plugin at once, as does {@link #disablePlugin} (the heap
+ * guard's verdict): memory abuse threatens the whole process. The plugin's checkers freeze as
+ * above and their probes are closed and dropped; a reload does not enable it again (its checkers
+ * of a new configuration start frozen at their starting state): only a restart does. A probe of
+ * another plugin that ran out of memory meanwhile ({@link ProbeFailure#noVerdict()}) is the
+ * victim of that one: the attempt is not counted, and the checker probes again after
+ * {@code delay_loop}.
+ *
  * <p><b>Reload.</b> {@link #configure} diffs by {@link CheckSpec#key()}: a checker whose
  * {@link CheckSpec#fingerprint()} is unchanged keeps its state, counters and probe; a changed one
  * starts again; removed ones stop; new ones start after their warm-up.
@@ -101,6 +111,8 @@ public final class CheckEngine {
     }
 
     private static final String SUBJECT = "checks";
+    /** How often the engine looks for checkers that lost their next probe. */
+    private static final long AUDIT_NANOS = 1_000_000_000L;
 
     private final Scheduler scheduler;
     private final ProbeFactory probes;
@@ -118,6 +130,9 @@ public final class CheckEngine {
     private long failureCount;
     private long pluginErrorCount;
     private long lateCount;
+    private long noVerdictCount;
+    private long rescued;
+    private Scheduler.Alarm audit;
     private boolean closed;
 
     /** Plugins the engine has disabled, with the reason; published for readers on other threads. */
@@ -141,6 +156,7 @@ public final class CheckEngine {
         long failures;
         long pluginErrors;
         long late;
+        long noVerdict;
         CheckResult last;
         long lastAt;
 
@@ -178,6 +194,8 @@ public final class CheckEngine {
         final ArrayDeque<Long> recent = new ArrayDeque<>();
         long errors;
         boolean disabled;
+        /** Disabled for memory abuse: until the daemon restarts. */
+        boolean permanent;
         String reason;
     }
 
@@ -225,6 +243,27 @@ public final class CheckEngine {
         return f;
     }
 
+    /**
+     * Disables a plugin at once, for memory abuse, until the daemon restarts (see the class
+     * comment); queued onto the engine thread. The future completes when its checkers are frozen
+     * and their probes closed. A plugin already disabled so is left as it is.
+     */
+    public CompletableFuture<Void> disablePlugin(String pluginId, String reason) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        try {
+            scheduler.execute(() -> {
+                PluginStats p = plugins.computeIfAbsent(pluginId, k -> new PluginStats());
+                if (!closed && !p.permanent) {
+                    disable(pluginId, p, reason, true);
+                }
+                f.complete(null);
+            });
+        } catch (RejectedExecutionException e) {
+            f.complete(null);
+        }
+        return f;
+    }
+
     /** Plugins disabled for their errors, with the reason; readable from any thread. */
     public Map<String, String> disabledPlugins() {
         return disabled;
@@ -236,6 +275,9 @@ public final class CheckEngine {
         try {
             scheduler.execute(() -> {
                 closed = true;
+                if (audit != null) {
+                    audit.cancel();
+                }
                 targets.values().forEach(this::stop);
                 targets = new LinkedHashMap<>();
                 servers = new LinkedHashMap<>();
@@ -253,10 +295,14 @@ public final class CheckEngine {
         if (closed) {
             return;
         }
+        if (audit == null) {
+            audit = scheduler.alarm(this::audit);
+            audit.armAt(scheduler.nanoTime() + AUDIT_NANOS);
+        }
         for (Map.Entry<String, PluginStats> e : plugins.entrySet()) {
             PluginStats p = e.getValue();
             p.recent.clear();
-            if (p.disabled) {
+            if (p.disabled && !p.permanent) {
                 p.disabled = false;
                 p.reason = null;
                 log.info(SUBJECT, "plugin " + e.getKey() + " enabled again by the reload");
@@ -273,9 +319,11 @@ public final class CheckEngine {
                 continue;
             }
             Target t = old.remove(spec.key());
+            PluginStats owner = plugins.get(spec.pluginId());
+            boolean barred = owner != null && owner.permanent;
             if (t != null && t.spec.fingerprint().equals(spec.fingerprint()) && t.spec.pluginId().equals(spec.pluginId())) {
                 t.spec = spec;
-                if (t.frozen) {
+                if (t.frozen && !barred) {
                     t.frozen = false;
                     t.launcher = probes.create(spec);
                     schedule(t, warmup(spec));
@@ -289,8 +337,12 @@ public final class CheckEngine {
                     started++;
                 }
                 t = new Target(spec);
-                t.launcher = probes.create(spec);
-                schedule(t, warmup(spec));
+                if (barred) {
+                    t.frozen = true;
+                } else {
+                    t.launcher = probes.create(spec);
+                    schedule(t, warmup(spec));
+                }
             }
             next.put(spec.key(), t);
         }
@@ -335,6 +387,30 @@ public final class CheckEngine {
                 + restarted + " restarted, " + removed + " removed)");
     }
 
+    /**
+     * Every second: a checker that is neither waiting for its next probe nor for a result lost a
+     * task of this thread (an {@link OutOfMemoryError} while a runaway plugin had exhausted the
+     * heap, say): it is probed again. The alarm is re-armed first, and re-arming allocates
+     * nothing, so the audit itself survives such a moment.
+     */
+    private void audit() {
+        if (closed) {
+            return;
+        }
+        audit.armAt(scheduler.nanoTime() + AUDIT_NANOS);
+        for (Target t : targets.values()) {
+            if (t.stopped || t.frozen) {
+                continue;
+            }
+            boolean lostResult = t.inFlight != 0 && t.watchdog == null;
+            if (lostResult || (t.inFlight == 0 && t.timer == null)) {
+                t.inFlight = 0;
+                rescued++;
+                schedule(t, lostResult ? 0 : t.spec.timing().delayLoop().toNanos());
+            }
+        }
+    }
+
     private long warmup(CheckSpec spec) {
         long w = spec.timing().warmup().toNanos();
         return w <= 0 ? 0 : random.nextLong(w + 1);
@@ -376,6 +452,11 @@ public final class CheckEngine {
         }
         t.inFlight = 0;
         t.watchdog = null;
+        String excuse = t.launcher == null ? null : t.launcher.excuse();
+        if (excuse != null) {
+            noVerdict(t, "no result within the time limit, " + excuse);
+            return;
+        }
         Duration timeout = t.spec.timing().connectTimeout();
         handle(t, pluginError(t, "no result within " + (timeout.toMillis() + limits.grace().toMillis()) + " ms (connect_timeout "
                 + timeout.toMillis() + " ms + " + limits.grace().toMillis() + " ms grace)"));
@@ -392,6 +473,26 @@ public final class CheckEngine {
             t.watchdog.cancel();
             t.watchdog = null;
         }
+        if (e instanceof ProbeFailure f && f.noVerdict()) {
+            noVerdict(t, f.getMessage());
+            return;
+        }
+        if (e instanceof ProbeFailure f && f.memory()) {
+            CheckResult result = pluginError(t, f.getMessage());
+            t.last = result;
+            t.lastAt = scheduler.nanoTime();
+            t.failures++;
+            failureCount++;
+            t.pluginErrors++;
+            pluginErrorCount++;
+            log.warn(SUBJECT, t.spec.realServer() + ": " + t.spec.keyword() + " (" + t.spec.location() + "): " + result.detail());
+            PluginStats p = plugins.computeIfAbsent(t.spec.pluginId(), k -> new PluginStats());
+            p.errors++;
+            if (!closed && !p.permanent) {
+                disable(t.spec.pluginId(), p, f.getMessage(), true);
+            }
+            return;
+        }
         CheckResult result;
         if (e != null) {
             result = pluginError(t, e instanceof ProbeFailure ? e.getMessage() : "the probe failed with " + ProbeFailure.describe(e));
@@ -401,6 +502,17 @@ public final class CheckEngine {
             result = r;
         }
         handle(t, result);
+    }
+
+    /** An attempt that says nothing of the target nor of its plugin: not counted; the next one after {@code delay_loop}. */
+    private void noVerdict(Target t, String why) {
+        t.noVerdict++;
+        noVerdictCount++;
+        log.warn(SUBJECT, t.spec.realServer() + ": " + t.spec.keyword() + " (" + t.spec.location() + "): " + why
+                + "; probing again in " + t.spec.timing().delayLoop().toMillis() + " ms");
+        if (!closed && !t.stopped && !t.frozen) {
+            schedule(t, t.spec.timing().delayLoop().toNanos());
+        }
     }
 
     private static CheckResult pluginError(Target t, String reason) {
@@ -474,14 +586,15 @@ public final class CheckEngine {
         if (p.disabled || p.recent.size() <= limits.pluginErrorLimit()) {
             return false;
         }
-        disable(pluginId, p);
+        disable(pluginId, p, p.recent.size() + " plugin errors within " + limits.window().toSeconds() + " s (limit "
+                + limits.pluginErrorLimit() + ")", false);
         return true;
     }
 
-    private void disable(String pluginId, PluginStats p) {
+    private void disable(String pluginId, PluginStats p, String reason, boolean permanent) {
         p.disabled = true;
-        p.reason = p.recent.size() + " plugin errors within " + limits.window().toSeconds() + " s (limit "
-                + limits.pluginErrorLimit() + ")";
+        p.permanent = permanent;
+        p.reason = reason;
         List<Target> affected = targets.values().stream().filter(t -> t.spec.pluginId().equals(pluginId)).toList();
         Map<String, Server> touched = new LinkedHashMap<>();
         int up = 0;
@@ -498,7 +611,8 @@ public final class CheckEngine {
         log.log(Log.Level.ERROR, SUBJECT, "plugin " + pluginId + " DISABLED: " + p.reason + ". Its " + affected.size()
                 + " checker" + (affected.size() == 1 ? "" : "s") + " stop probing and keep the state of their last genuine"
                 + " result (" + up + " up, " + (affected.size() - up) + " down); the real servers are no longer checked by it."
-                + " A reload enables it again; a fixed plugin needs a restart.");
+                + (permanent ? " Its probes are dropped; it stays disabled until the daemon restarts."
+                        : " A reload enables it again; a fixed plugin needs a restart."));
         publishDisabled();
         for (Server s : touched.values()) {
             update(s, "plugin " + pluginId + " disabled: its checkers keep their last known state");
@@ -568,6 +682,8 @@ public final class CheckEngine {
         out.put("failures", failureCount);
         out.put("pluginErrors", pluginErrorCount);
         out.put("lateResults", lateCount);
+        out.put("noVerdicts", noVerdictCount);
+        out.put("rescuedProbes", rescued);
         Map<String, Object> ps = new TreeMap<>();
         plugins.forEach((id, p) -> {
             long window = limits.window().toNanos();
@@ -576,6 +692,7 @@ public final class CheckEngine {
             m.put("pluginErrors", p.errors);
             m.put("pluginErrorsInWindow", recent);
             m.put("disabled", p.disabled);
+            m.put("disabledUntilRestart", p.permanent);
             m.put("reason", p.reason);
             ps.put(id, m);
         });
@@ -608,6 +725,7 @@ public final class CheckEngine {
             m.put("failures", t.failures);
             m.put("pluginErrors", t.pluginErrors);
             m.put("lateResults", t.late);
+            m.put("noVerdicts", t.noVerdict);
             m.put("retries", t.state.retries());
             m.put("consecutivePasses", t.state.passes());
             m.put("consecutiveFailures", t.state.failures());

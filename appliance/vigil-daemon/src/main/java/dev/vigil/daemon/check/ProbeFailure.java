@@ -11,9 +11,33 @@ import java.util.concurrent.ExecutionException;
  */
 public final class ProbeFailure extends Exception {
     private static final long serialVersionUID = 1L;
+    private final boolean memory;
+    private final boolean noVerdict;
 
     public ProbeFailure(String message) {
+        this(message, false, false);
+    }
+
+    /**
+     * @param memory    the plugin abused memory (a call over its budget, an {@link OutOfMemoryError}):
+     *                  the engine disables the plugin at once instead of counting the error
+     * @param noVerdict the probe could not run for another plugin's fault (the heap exhausted by
+     *                  it): the attempt counts neither for nor against the target or its plugin
+     */
+    public ProbeFailure(String message, boolean memory, boolean noVerdict) {
         super(message, null, false, false);
+        this.memory = memory;
+        this.noVerdict = noVerdict;
+    }
+
+    /** Whether the probe could not run for another plugin's fault; the engine tries again later. */
+    public boolean noVerdict() {
+        return noVerdict;
+    }
+
+    /** Whether the plugin abused memory, which disables it at once. */
+    public boolean memory() {
+        return memory;
     }
 
     /** {@code IllegalStateException: boom}, with wrappers ({@code CompletionException}, ...) taken off. */

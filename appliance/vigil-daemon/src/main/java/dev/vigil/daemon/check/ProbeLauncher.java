@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Starts the probes of one checker for the {@link CheckEngine}: the engine's side of a plugin's
- * {@link dev.vigil.api.Probe}. The production launcher runs the plugin's code on virtual threads
+ * {@link dev.vigil.api.Probe}. The production launcher runs the plugin's code on the plugin's own threads
  * ({@code PluginProbes}); specs use scripted ones.
  */
 public interface ProbeLauncher {
@@ -17,6 +17,15 @@ public interface ProbeLauncher {
      * never launches a second probe before the first is completed or timed out.
      */
     void launch(CompletableFuture<CheckResult> result);
+
+    /**
+     * Why a probe that went without a result says nothing of its plugin, or {@code null} (the
+     * default): the engine asks when its watchdog fires. The production launcher excuses a probe
+     * while another plugin is exhausting the heap, which may have cost this probe its result.
+     */
+    default String excuse() {
+        return null;
+    }
 
     /** The checker is gone (reload, disabled plugin, shutdown): release the probe; returns at once. */
     void close();

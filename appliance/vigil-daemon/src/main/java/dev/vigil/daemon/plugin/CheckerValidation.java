@@ -67,9 +67,15 @@ public final class CheckerValidation {
         }
         if (owner.isPresent()) {
             PluginHost.Checker ch = owner.get();
+            if (ch.retired()) {
+                diags.add(new Diagnostic(Severity.WARNING, at, "plugin " + ch.pluginId() + " was unloaded for abusing memory ("
+                        + host.retired().getOrDefault(ch.pluginId(), "no reason kept") + "): this " + kw
+                        + " block is not checked and does not run until the daemon restarts"));
+                return;
+            }
             List<ConfigProblem> problems;
             try {
-                problems = PluginCalls.call(ch.pluginId() + " validate(" + kw + ")", ch.loader(), PluginHost.CALL_LIMIT,
+                problems = ch.calls().call(ch.pluginId() + " validate(" + kw + ")", PluginHost.CALL_LIMIT,
                         () -> ch.extension().validate(ConfigBlocks.block(c.raw())));
             } catch (PluginCalls.Failure f) {
                 diags.add(new Diagnostic(Severity.ERROR, at, "plugin " + ch.pluginId() + " cannot check this " + kw

@@ -3,49 +3,178 @@ package dev.vigil.daemon.plugin;
 import dev.vigil.daemon.check.ProbeFailure;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
- * Runs plugin code on a virtual thread of its own, with the plugin's class loader as the thread's
- * context loader, so that a plugin that blocks or never returns holds only that thread: the
- * caller waits at most a bound, and a call that never returns is abandoned (a thread cannot be
- * killed; the plugin is counted and, past a limit, disabled, so abandoned threads stay few).
+ * The calls into one plugin: every call ({@code keywords()}, {@code validate()}, {@code create()},
+ * {@code run()}, {@code close()}) runs on a platform thread of the plugin's own pool, with the
+ * plugin's class loader as context loader, so that a plugin that blocks, never returns or runs
+ * away holds threads of its own pool only: never the engine's, the event loops', the forwarder's
+ * or VRRP's. The pool keeps {@value #CORE_THREADS} threads and grows to {@value #MAX_THREADS}
+ * (idle ones end after a minute); a call that finds them all busy fails at once ("all 32 call
+ * threads of plugin X are busy"). A thread cannot be killed: a call that never returns is
+ * abandoned with its thread, and the engine disables a plugin that keeps doing so long before
+ * the pool is used up.
+ *
+ * <p><b>Memory.</b> Platform threads, unlike virtual ones, have their allocation counted by the
+ * JVM ({@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes}): each call reads its
+ * thread's count when it starts and ends (a cheap read of the current thread's counter), and
+ * {@link PluginMemory}'s sentry reads the calls still running. A call that allocates more than the
+ * budget ({@code vigil_plugin_call_memory}) fails ("run() allocated 412 MiB in one call (limit 64
+ * MiB)"), its thread is interrupted and abandoned, and the plugin is reported to
+ * {@link PluginMemory} to be disabled at once: unlike a slow call, memory abuse threatens the
+ * whole process. An {@link OutOfMemoryError} thrown by a call is caught and treated the same way.
+ * What a plugin allocates on other threads (its work on the event loops, the threads it starts) is
+ * not counted here; the heap guard of {@link PluginMemory} judges by what each plugin's calls
+ * allocated.
  */
-public final class PluginCalls {
+public final class PluginCalls implements AutoCloseable {
 
-    private PluginCalls() {
-    }
+    /** The threads a plugin's pool keeps when idle. */
+    static final int CORE_THREADS = 2;
+    /** The most threads a plugin's calls may hold at once. */
+    public static final int MAX_THREADS = 32;
 
-    /** A plugin call that threw or did not return in time; the message says which and why. */
+    /** A plugin call that threw, did not return in time, found no thread or abused memory; the message says which and why. */
     public static final class Failure extends Exception {
         private static final long serialVersionUID = 1L;
+        private final boolean memory;
+        private final boolean noVerdict;
 
         Failure(String message) {
-            super(message);
+            this(message, false, false);
         }
+
+        Failure(String message, boolean memory, boolean noVerdict) {
+            super(message, null, false, false);
+            this.memory = memory;
+            this.noVerdict = noVerdict;
+        }
+
+        /** Whether the call broke the memory budget or ran out of memory: the plugin is disabled at once. */
+        public boolean memory() {
+            return memory;
+        }
+
+        /**
+         * Whether the call failed for another plugin's fault: it ran out of memory while another
+         * plugin was exhausting the heap, having allocated little itself. It says nothing of the
+         * plugin nor of its target.
+         */
+        public boolean noVerdict() {
+            return noVerdict;
+        }
+    }
+
+    /** Reported when not even the message of a failure can be allocated. */
+    private static final Failure EXHAUSTED = new Failure("the call ran out of memory, and so did its report", false, true);
+
+    /** One call in flight, as the sentry sees it. */
+    static final class Call {
+        final Supplier<String> what;
+        final Consumer<Failure> failed;
+        volatile Thread thread;
+        volatile long startBytes = -1;
+        private final AtomicBoolean finished = new AtomicBoolean();
+        /** Abandoned by the sentry while its body still runs: a runaway. */
+        volatile boolean runaway;
+        /** The body returned or threw. With {@link #runaway}, tells who removes the runaway's entry. */
+        volatile boolean bodyDone;
+
+        Call(Supplier<String> what, Consumer<Failure> failed) {
+            this.what = what;
+            this.failed = failed;
+        }
+
+        /** True for the first caller only: the end of the call, or its abandonment by the sentry. */
+        boolean finish() {
+            return finished.compareAndSet(false, true);
+        }
+    }
+
+    private final String pluginId;
+    // Dropped at close, so that an unloaded plugin's class loader is not kept from collection here.
+    private volatile ClassLoader loader;
+    private final PluginMemory memory;
+    private final ThreadPoolExecutor pool;
+    private final Set<Call> inFlight = ConcurrentHashMap.newKeySet();
+    private final LongAdder calls = new LongAdder();
+    private final LongAdder allocated = new LongAdder();
+    private final AtomicLong memoryViolations = new AtomicLong();
+    private final AtomicLong busy = new AtomicLong();
+    private final AtomicLong abandoned = new AtomicLong();
+
+    PluginCalls(String pluginId, ClassLoader loader, PluginMemory memory) {
+        this.pluginId = pluginId;
+        this.loader = loader;
+        this.memory = memory;
+        ThreadFactory platform = Thread.ofPlatform().daemon().name("plugin " + pluginId + " #", 1).factory();
+        ThreadFactory factory = r -> {
+            Thread t = platform.newThread(r);
+            t.setContextClassLoader(this.loader);
+            return t;
+        };
+        // A hand-off queue: a call gets an idle thread or a new one, never waits behind a hung call.
+        this.pool = new ThreadPoolExecutor(CORE_THREADS, MAX_THREADS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                factory, new ThreadPoolExecutor.AbortPolicy());
+        memory.register(this);
+    }
+
+    /** The plugin's id. */
+    public String pluginId() {
+        return pluginId;
+    }
+
+    /** The plugin's class loader, the context loader of every call into it. */
+    public ClassLoader loader() {
+        return loader;
     }
 
     /**
      * Calls {@code call} and waits up to {@code limit} for its value.
      *
-     * @param what   the call for messages and the thread's name, e.g. {@code check-tcp keywords()}
-     * @param loader the plugin's class loader (the thread's context loader)
-     * @throws Failure when it threw ({@code threw IllegalStateException: boom}) or did not return in time
+     * @param what  the call for messages, e.g. {@code check-tcp keywords()}
+     * @throws Failure when it threw ({@code threw IllegalStateException: boom}), did not return in
+     *                 time, found no free thread or broke the memory budget
      */
-    public static <T> T call(String what, ClassLoader loader, Duration limit, Callable<T> call) throws Failure {
-        FutureTask<T> task = new FutureTask<>(call);
-        Thread t = Thread.ofVirtual().name("plugin " + what).unstarted(task);
-        t.setContextClassLoader(loader);
-        t.start();
+    public <T> T call(String what, Duration limit, Callable<T> call) throws Failure {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        start(() -> what, () -> {
+            T value;
+            try {
+                value = call.call();
+            } catch (OutOfMemoryError e) {
+                throw e;
+            } catch (Throwable e) {
+                f.completeExceptionally(new Failure(what + " threw " + describe(e)));
+                return;
+            }
+            f.complete(value);
+        }, f::completeExceptionally);
         try {
-            return task.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+            return f.get(limit.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             throw new Failure(what + " did not return within " + limit.toMillis() + " ms");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof Failure failure) {
+                throw failure;
+            }
             throw new Failure(what + " threw " + describe(e.getCause()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -53,11 +182,171 @@ public final class PluginCalls {
         }
     }
 
-    /** Runs {@code task} on a virtual thread and returns at once; the task handles its own failures. */
-    public static void start(String what, ClassLoader loader, Runnable task) {
-        Thread t = Thread.ofVirtual().name("plugin " + what).unstarted(task);
-        t.setContextClassLoader(loader);
-        t.start();
+    /**
+     * Runs {@code body} on a thread of the plugin's pool and returns at once. {@code failed} hears,
+     * at most once, what went wrong outside the body's own handling: no thread was free (on the
+     * caller's thread), the body threw (an {@link OutOfMemoryError} included), or the call broke
+     * the memory budget (then possibly while the body still runs, from the sentry).
+     *
+     * @param what   the call for messages, asked when one is needed ({@code run()})
+     */
+    public void start(Supplier<String> what, Runnable body, Consumer<Failure> failed) {
+        Call c = new Call(what, failed);
+        try {
+            pool.execute(() -> run(c, body));
+        } catch (RejectedExecutionException e) {
+            busy.incrementAndGet();
+            failed.accept(new Failure(pool.isShutdown()
+                    ? "plugin " + pluginId + " is unloaded"
+                    : "all " + MAX_THREADS + " call threads of plugin " + pluginId + " are busy"));
+        }
+    }
+
+    private void run(Call c, Runnable body) {
+        Thread self = Thread.currentThread();
+        self.setContextClassLoader(loader);
+        calls.increment();
+        c.thread = self;
+        c.startBytes = memory.currentThreadAllocatedBytes();
+        inFlight.add(c);
+        try {
+            body.run();
+        } catch (OutOfMemoryError e) {
+            try {
+                outOfMemory(c, e);
+            } catch (Throwable again) {
+                report(c, EXHAUSTED);
+            }
+        } catch (Throwable e) {
+            try {
+                c.failed.accept(new Failure(c.what.get() + " threw " + describe(e)));
+            } catch (Throwable again) {
+                report(c, EXHAUSTED);
+            }
+        } finally {
+            c.bodyDone = true;
+            try {
+                ended(c);
+            } catch (Throwable e) {
+                // Accounting is best effort when the heap is exhausted; the thread must go back to the pool.
+            }
+            // A call the sentry interrupted must not leave the flag to the next call on this thread.
+            Thread.interrupted();
+        }
+    }
+
+    private void ended(Call c) {
+        if (c.runaway) {
+            memory.runawayEnded(c);
+            return;
+        }
+        if (!c.finish()) {
+            return;
+        }
+        inFlight.remove(c);
+        long used = memory.currentThreadAllocatedBytes() - c.startBytes;
+        if (c.startBytes >= 0 && used >= 0) {
+            allocated.add(used);
+            if (used > memory.budget()) {
+                violation(c, overBudget(c, used));
+            }
+        }
+    }
+
+    /**
+     * An {@link OutOfMemoryError} out of a call: the plugin's fault, and it is disabled, unless
+     * another plugin is exhausting the heap ({@link PluginMemory#exhaustedBy}) and this call
+     * allocated less than its budget; then the call has no verdict.
+     */
+    private void outOfMemory(Call c, OutOfMemoryError e) {
+        if (c.runaway || !c.finish()) {
+            return;
+        }
+        inFlight.remove(c);
+        long used = memory.currentThreadAllocatedBytes() - c.startBytes;
+        if (c.startBytes >= 0 && used >= 0) {
+            allocated.add(used);
+        }
+        String what = c.what.get() + " threw OutOfMemoryError" + (e.getMessage() != null ? ": " + e.getMessage() : "");
+        String culprit = memory.exhaustedBy(pluginId);
+        if (culprit != null && used < memory.budget()) {
+            report(c, new Failure(what + " while plugin " + culprit + " was exhausting the heap: no verdict", false, true));
+            return;
+        }
+        violation(c, what);
+    }
+
+    private static void report(Call c, Failure f) {
+        try {
+            c.failed.accept(f);
+        } catch (Throwable ignored) {
+            // the owner could not take it either; its own watchdog will
+        }
+    }
+
+    /** The sentry's look at one call in flight: fails and abandons it when over the budget. */
+    void inspect(Call c, long threadBytes, long budget) {
+        long used = threadBytes - c.startBytes;
+        if (c.startBytes < 0 || used <= budget || !c.finish()) {
+            return;
+        }
+        inFlight.remove(c);
+        allocated.add(used);
+        abandoned.incrementAndGet();
+        c.runaway = true;
+        memory.runaway(c, pluginId);
+        if (c.bodyDone) {
+            // It ended meanwhile, and may not have seen the flag.
+            memory.runawayEnded(c);
+        }
+        Thread t = c.thread;
+        if (t != null) {
+            t.interrupt();
+        }
+        violation(c, overBudget(c, used));
+    }
+
+    private String overBudget(Call c, long used) {
+        return c.what.get() + " allocated " + PluginMemory.mib(used) + " in one call (limit " + PluginMemory.mib(memory.budget()) + ")";
+    }
+
+    private void violation(Call c, String reason) {
+        memoryViolations.incrementAndGet();
+        try {
+            c.failed.accept(new Failure(reason, true, false));
+        } finally {
+            memory.abused(pluginId, reason);
+        }
+    }
+
+    /** The calls in flight, for the sentry. */
+    Set<Call> inFlight() {
+        return inFlight;
+    }
+
+    /** Bytes allocated by the plugin's calls, the ones in flight included (as far as the sentry saw them). */
+    long allocated() {
+        return allocated.sum();
+    }
+
+    /** The counters for {@code vigil status}. */
+    public Map<String, Object> stats() {
+        return Map.of("calls", calls.sum(), "allocatedBytes", allocated.sum(), "memoryViolations", memoryViolations.get(),
+                "callsRejectedBusy", busy.get(), "callsAbandoned", abandoned.get(), "callThreads", pool.getPoolSize(),
+                "callThreadsBusy", pool.getActiveCount());
+    }
+
+    /** Takes no more calls; the threads end when their calls return (an abandoned one may never). */
+    @Override
+    public void close() {
+        pool.shutdown();
+        loader = null;
+        memory.unregister(this);
+    }
+
+    /** Waits up to {@code limit} for the running calls to return; true if they all did. */
+    boolean awaitIdle(Duration limit) throws InterruptedException {
+        return pool.awaitTermination(limit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** {@code IllegalStateException: boom}, with wrappers taken off ({@link ProbeFailure#describe}). */

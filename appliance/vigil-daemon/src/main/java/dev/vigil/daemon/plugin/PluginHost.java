@@ -36,11 +36,12 @@ import java.util.regex.Pattern;
  * the keywords); a reload of the configuration keeps them. What can go wrong is collected as
  * {@link #problems()} instead of thrown: a missing directory, a plugin that fails to load or
  * start, a keyword claimed by two plugins (neither is used, and a configuration using it is
- * refused with both named), a keyword that is not a keyword. Plugin code ({@code keywords()}) runs
- * through {@link PluginCalls}, bounded in time.
+ * refused with both named), a keyword that is not a keyword. Every call into a plugin runs through
+ * its {@link PluginCalls} (a pool of its own, bounded in time and memory), watched by one
+ * {@link PluginMemory}; a plugin that abuses memory is {@linkplain #retire unloaded}.
  *
- * <p>Not thread-safe (neither is PF4J): open, query and close from one thread; the maps it hands
- * out are immutable.
+ * <p>Open, query and close from one thread (PF4J is not thread-safe); {@link #retire} may come
+ * from another, and is serialised with {@link #close}. The maps it hands out are immutable.
  */
 public final class PluginHost implements AutoCloseable {
 
@@ -55,11 +56,16 @@ public final class PluginHost implements AutoCloseable {
 
     private static final Pattern KEYWORD = Pattern.compile("[A-Za-z][A-Za-z0-9_]*");
 
-    /** The extension that owns a checker keyword. */
-    public record Checker(String keyword, String pluginId, HealthChecker extension) {
-        /** The plugin's class loader, the context loader of every call into it. */
-        public ClassLoader loader() {
-            return extension.getClass().getClassLoader();
+    /**
+     * The extension that owns a checker keyword.
+     *
+     * @param extension the plugin's extension, or {@code null} once the plugin is unloaded ({@link #retire})
+     * @param calls     runs every call into the plugin
+     */
+    public record Checker(String keyword, String pluginId, HealthChecker extension, PluginCalls calls) {
+        /** Whether the plugin was unloaded for abusing memory: its checkers no longer run. */
+        public boolean retired() {
+            return extension == null;
         }
     }
 
@@ -87,7 +93,11 @@ public final class PluginHost implements AutoCloseable {
 
     private final Path directory;
     private final DefaultPluginManager manager;
-    private final Map<String, Checker> checkers = new TreeMap<>();
+    private final PluginMemory memory = new PluginMemory();
+    private final Map<String, PluginCalls> calls = new TreeMap<>();
+    private final Map<String, String> retired = new TreeMap<>();
+    // Replaced whole when a plugin is retired, from the thread that retires it.
+    private volatile Map<String, Checker> checkers = new TreeMap<>();
     private final Map<String, List<String>> contested = new TreeMap<>();
     private final Map<String, List<String>> keywordsByPlugin = new TreeMap<>();
     private final List<Problem> problems = new ArrayList<>();
@@ -147,6 +157,8 @@ public final class PluginHost implements AutoCloseable {
             if (w.getPluginState() != PluginState.STARTED) {
                 continue;
             }
+            PluginCalls pc = new PluginCalls(id, w.getPluginClassLoader(), memory);
+            calls.put(id, pc);
             List<HealthChecker> extensions;
             try {
                 extensions = manager.getExtensions(HealthChecker.class, id);
@@ -157,8 +169,7 @@ public final class PluginHost implements AutoCloseable {
             for (HealthChecker ext : extensions) {
                 Set<String> kws;
                 try {
-                    kws = PluginCalls.call(id + " " + ext.getClass().getSimpleName() + ".keywords()",
-                            ext.getClass().getClassLoader(), CALL_LIMIT, ext::keywords);
+                    kws = pc.call(id + " " + ext.getClass().getSimpleName() + ".keywords()", CALL_LIMIT, ext::keywords);
                 } catch (PluginCalls.Failure f) {
                     problems.add(new Problem(true, "plugin " + id + ": " + f.getMessage() + "; its checker is not used"));
                     continue;
@@ -170,13 +181,14 @@ public final class PluginHost implements AutoCloseable {
                         continue;
                     }
                     keywordsByPlugin.get(id).add(kw);
-                    claims.computeIfAbsent(kw, k -> new ArrayList<>()).add(new Checker(kw, id, ext));
+                    claims.computeIfAbsent(kw, k -> new ArrayList<>()).add(new Checker(kw, id, ext, pc));
                 }
             }
         }
+        Map<String, Checker> owned = new TreeMap<>();
         claims.forEach((kw, owners) -> {
             if (owners.size() == 1) {
-                checkers.put(kw, owners.getFirst());
+                owned.put(kw, owners.getFirst());
                 return;
             }
             List<String> ids = owners.stream().map(Checker::pluginId).sorted().toList();
@@ -184,6 +196,7 @@ public final class PluginHost implements AutoCloseable {
             problems.add(new Problem(true, "checker " + kw + " is claimed by more than one plugin (" + String.join(", ", ids)
                     + "): none of them runs it; remove all but one from " + directory));
         });
+        checkers = Collections.unmodifiableMap(owned);
     }
 
     /** Why {@code keyword} cannot be a checker keyword, or {@code null}. */
@@ -233,6 +246,66 @@ public final class PluginHost implements AutoCloseable {
         return out;
     }
 
+    /** The memory sentry and heap guard of the plugins' calls. */
+    public PluginMemory memory() {
+        return memory;
+    }
+
+    /** Each plugin's call counters ({@link PluginCalls#stats}), by plugin id. */
+    public Map<String, Map<String, Object>> callStats() {
+        Map<String, Map<String, Object>> out = new TreeMap<>();
+        synchronized (this) {
+            calls.forEach((id, c) -> out.put(id, c.stats()));
+        }
+        return out;
+    }
+
+    /** Plugins unloaded for abusing memory, with the reason. */
+    public synchronized Map<String, String> retired() {
+        return Map.copyOf(retired);
+    }
+
+    /**
+     * Unloads a plugin that abused memory, so that what it holds (its statics, its classes) can
+     * be collected: its checkers stay known, {@linkplain Checker#retired() retired}, so a
+     * configuration naming them still loads; its pool takes no more calls; calls in flight get up
+     * to two seconds to return (an abandoned call may never: its thread keeps what it references);
+     * then PF4J stops and unloads the plugin, which closes its class loader. Call it after the
+     * engine dropped the plugin's probes. Blocks up to those two seconds; never throws.
+     */
+    public void retire(String pluginId, String reason) {
+        PluginCalls pc;
+        synchronized (this) {
+            if (retired.containsKey(pluginId) || manager == null) {
+                return;
+            }
+            retired.put(pluginId, reason);
+            pc = calls.get(pluginId);
+            Map<String, Checker> next = new TreeMap<>(checkers);
+            next.replaceAll((kw, ch) -> ch.pluginId().equals(pluginId) ? new Checker(kw, pluginId, null, ch.calls()) : ch);
+            checkers = Collections.unmodifiableMap(next);
+        }
+        boolean idle = true;
+        if (pc != null) {
+            pc.close();
+            try {
+                idle = pc.awaitIdle(Duration.ofSeconds(2));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this) {
+            try {
+                manager.stopPlugin(pluginId);
+                manager.unloadPlugin(pluginId);
+                Log.warn("plugins", "plugin " + pluginId + " unloaded" + (idle ? "" : " (a call of it never returned: its thread"
+                        + " and what it holds stay until the daemon restarts)"));
+            } catch (RuntimeException | LinkageError e) {
+                Log.warn("plugins", "unloading plugin " + pluginId + ": " + PluginCalls.describe(e));
+            }
+        }
+    }
+
     /** What went wrong while loading, in order. */
     public List<Problem> problems() {
         return List.copyOf(problems);
@@ -245,7 +318,9 @@ public final class PluginHost implements AutoCloseable {
      * a copy. Never throws.
      */
     @Override
-    public void close() {
+    public synchronized void close() {
+        memory.close();
+        calls.values().forEach(PluginCalls::close);
         if (manager == null) {
             return;
         }

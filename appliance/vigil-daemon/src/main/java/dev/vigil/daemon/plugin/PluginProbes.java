@@ -14,10 +14,13 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The engine's launchers over the installed plugins. Every call into a plugin ({@code create},
- * {@code run}, {@code close}) runs on a virtual thread of its own with the plugin's class loader
- * as context loader: a plugin that blocks or never returns holds that thread only, never the
- * engine's, the event loops' or VRRP's; the engine's watchdog fails the probe meanwhile. The
- * plugin's {@link Probe} is made on the first launch (and again on the next launch if that threw).
+ * {@code run}, {@code close}) runs on a thread of the plugin's own pool ({@link PluginCalls}) with
+ * the plugin's class loader as context loader: a plugin that blocks or never returns holds its
+ * own threads only, never the engine's, the event loops' or VRRP's; the engine's watchdog fails
+ * the probe meanwhile. A call that breaks the memory budget or throws {@link OutOfMemoryError}
+ * fails its probe with a {@linkplain ProbeFailure#memory() memory failure}. The plugin's
+ * {@link Probe} is made on the first launch (and again on the next launch if that threw), and
+ * dropped when the launcher is closed.
  */
 public final class PluginProbes implements ProbeFactory {
 
@@ -33,32 +36,53 @@ public final class PluginProbes implements ProbeFactory {
     public ProbeLauncher create(CheckSpec spec) {
         PluginHost.Checker checker = host.checker(spec.keyword())
                 .orElseThrow(() -> new IllegalStateException("no plugin provides " + spec.keyword()));
-        return new Launcher(checker, new HostCheckContext(spec, io));
+        if (checker.retired()) {
+            String why = "plugin " + checker.pluginId() + " is unloaded: " + host.retired().getOrDefault(checker.pluginId(), "it abused memory");
+            return new ProbeLauncher() {
+                @Override
+                public void launch(CompletableFuture<CheckResult> result) {
+                    result.completeExceptionally(new ProbeFailure(why, true, false));
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+        return new Launcher(checker, new HostCheckContext(spec, io), host.memory());
     }
 
     private static final class Launcher implements ProbeLauncher {
         private final PluginHost.Checker checker;
+        private final PluginMemory memory;
         private final HostCheckContext context;
         private final String name;
         private volatile Probe probe;
         private volatile boolean closed;
+        /** The plugin method the call in flight is in, for the memory sentry's message. */
+        private volatile String phase = "run()";
 
-        Launcher(PluginHost.Checker checker, HostCheckContext context) {
+        Launcher(PluginHost.Checker checker, HostCheckContext context, PluginMemory memory) {
             this.checker = checker;
+            this.memory = memory;
             this.context = context;
             this.name = checker.pluginId() + " " + checker.keyword() + " " + context.target().name();
         }
 
         @Override
         public void launch(CompletableFuture<CheckResult> result) {
-            PluginCalls.start(name, checker.loader(), () -> run(result));
+            checker.calls().start(() -> phase, () -> run(result),
+                    f -> result.completeExceptionally(new ProbeFailure(f.getMessage(), f.memory(), f.noVerdict())));
         }
 
         private void run(CompletableFuture<CheckResult> result) {
             Probe p = probe;
             if (p == null) {
+                phase = "create()";
                 try {
                     p = checker.extension().create(context);
+                } catch (OutOfMemoryError e) {
+                    throw e;
                 } catch (Throwable e) {
                     result.completeExceptionally(new ProbeFailure("create() threw " + PluginCalls.describe(e)));
                     return;
@@ -74,9 +98,12 @@ public final class PluginProbes implements ProbeFactory {
                     return;
                 }
             }
+            phase = "run()";
             CompletionStage<CheckResult> stage;
             try {
                 stage = p.run();
+            } catch (OutOfMemoryError e) {
+                throw e;
             } catch (Throwable e) {
                 result.completeExceptionally(new ProbeFailure("run() threw " + PluginCalls.describe(e)));
                 return;
@@ -97,6 +124,12 @@ public final class PluginProbes implements ProbeFactory {
         }
 
         @Override
+        public String excuse() {
+            String culprit = memory.exhaustedBy(checker.pluginId());
+            return culprit == null ? null : "while plugin " + culprit + " was exhausting the heap: no verdict";
+        }
+
+        @Override
         public void close() {
             closed = true;
             Probe p = probe;
@@ -107,13 +140,15 @@ public final class PluginProbes implements ProbeFactory {
         }
 
         private void close(Probe p) {
-            PluginCalls.start(name + " close()", checker.loader(), () -> {
+            checker.calls().start(() -> "close()", () -> {
                 try {
                     p.close();
+                } catch (OutOfMemoryError e) {
+                    throw e;
                 } catch (Throwable e) {
                     Log.warn("checks", name + ": close() threw " + PluginCalls.describe(e));
                 }
-            });
+            }, f -> Log.warn("checks", name + ": " + f.getMessage()));
         }
     }
 }

@@ -161,24 +161,36 @@ public final class LinuxVrrpChannel implements VrrpChannel {
     private void receiveLoop() {
         while (!closed.get()) {
             try {
-                if (!armed) {
-                    LockSupport.parkNanos(this, POLL_NANOS);
-                    continue;
-                }
-                if (backoff) {
-                    backoff = false;
-                    pause();
-                }
-                if (!receive.awaitReadable(POLL_MILLIS)) {
-                    continue;
-                }
-                armed = false;
-                signal();
-            } catch (KernelException e) {
-                if (!closed.get()) {
-                    report(e);
-                    pause();
-                }
+                receiveStep();
+            } catch (OutOfMemoryError e) {
+                // Another thread exhausted the heap for a moment: count it, re-arm and go on, since
+                // nothing else would wake the engine for this socket again.
+                errors.incrementAndGet();
+                armed = true;
+                pause();
+            }
+        }
+    }
+
+    private void receiveStep() {
+        try {
+            if (!armed) {
+                LockSupport.parkNanos(this, POLL_NANOS);
+                return;
+            }
+            if (backoff) {
+                backoff = false;
+                pause();
+            }
+            if (!receive.awaitReadable(POLL_MILLIS)) {
+                return;
+            }
+            armed = false;
+            signal();
+        } catch (KernelException e) {
+            if (!closed.get()) {
+                report(e);
+                pause();
             }
         }
     }
@@ -186,6 +198,10 @@ public final class LinuxVrrpChannel implements VrrpChannel {
     private void signal() {
         try {
             readable.run();
+        } catch (OutOfMemoryError e) {
+            errors.incrementAndGet();
+            armed = true;
+            pause();
         } catch (RuntimeException e) {
             report(new KernelException("readable", 0, "VRRP readable callback failed on " + ifname + ": " + e));
             armed = true;

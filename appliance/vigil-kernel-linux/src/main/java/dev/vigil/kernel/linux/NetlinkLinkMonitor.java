@@ -102,9 +102,25 @@ public final class NetlinkLinkMonitor implements LinkMonitor {
             } catch (RuntimeException e) {
                 errors.incrementAndGet();
                 LOG.log(Level.ERROR, "link monitor: undecodable notification", e);
+            } catch (OutOfMemoryError e) {
+                // Another thread exhausted the heap for a moment; a lost notification is made
+                // good by the next dump, a dead monitor thread never would be.
+                errors.incrementAndGet();
+                resyncAfterMemory = true;
+            }
+            if (resyncAfterMemory && !closed) {
+                resyncAfterMemory = false;
+                try {
+                    resync();
+                } catch (OutOfMemoryError e) {
+                    errors.incrementAndGet();
+                    resyncAfterMemory = true;
+                }
             }
         }
     }
+
+    private boolean resyncAfterMemory;
 
     private void resync() {
         resyncs.incrementAndGet();

@@ -27,6 +27,8 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private long sequence;
     private volatile boolean closed;
+    // Written by the engine thread only.
+    private volatile long failures;
 
     private final class Timer implements Comparable<Timer>, Cancellable, Alarm {
         long at;
@@ -163,14 +165,29 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
         }
     }
 
-    /** A failing task is reported and the engine goes on with the next one. */
+    /**
+     * A failing task is reported and the engine goes on with the next one. That holds for an
+     * {@link OutOfMemoryError} too, which a runaway thread elsewhere in the process may cause here
+     * for a moment: the report itself may fail then, and is dropped (the failure is still counted),
+     * so the engine thread outlives the episode.
+     */
     private void run(Runnable r) {
         try {
             r.run();
         } catch (RuntimeException | Error e) {
-            Thread.UncaughtExceptionHandler h = thread.getUncaughtExceptionHandler();
-            h.uncaughtException(thread, e);
+            failures++;
+            try {
+                Thread.UncaughtExceptionHandler h = thread.getUncaughtExceptionHandler();
+                h.uncaughtException(thread, e);
+            } catch (Throwable reportFailed) {
+                // Nothing to do that could not fail again; the count above stands.
+            }
         }
+    }
+
+    /** Tasks and timers that threw, since the start; read from any thread. */
+    public long failures() {
+        return failures;
     }
 
     /** Stops the engine thread, waiting up to 5 s for the running task; pending tasks and timers are dropped. */
