@@ -9,10 +9,13 @@ import dev.vigil.daemon.forward.ServiceManager;
 import dev.vigil.daemon.notify.NotifyDispatcher;
 import dev.vigil.daemon.track.EventLog;
 import dev.vigil.daemon.track.TrackerManager;
+import dev.vigil.daemon.vip.HostVipContext;
+import dev.vigil.daemon.vip.VipHost;
 import dev.vigil.kernel.KernelException;
 import dev.vigil.kernel.VirtualAddress;
 import dev.vigil.kernel.linux.LinuxVrrpTransport;
 import dev.vigil.kernel.linux.NetlinkAddressManager;
+import dev.vigil.kernel.linux.NetlinkLinkManager;
 import dev.vigil.kernel.linux.NetlinkLinkMonitor;
 import dev.vigil.kernel.linux.PacketNeighbourAdvertiser;
 import dev.vigil.vrrp.fsm.VrrpState;
@@ -84,6 +87,7 @@ final class Daemon {
     private volatile VrrpRouter router;
     private volatile NotifyDispatcher notifier;
     private volatile ServiceManager services;
+    private VipHost vips;
 
     /**
      * @param loader          reads the configuration file (again on each reload)
@@ -102,7 +106,7 @@ final class Daemon {
         if (result.hasErrors()) {
             return null;
         }
-        InstanceMapper mapper = new InstanceMapper();
+        InstanceMapper mapper = new InstanceMapper(VipHost.names(checks.vipBackends()));
         List<InstanceParams> instances = mapper.map(result.config());
         List<SyncGroupParams> groups = mapper.groups(result.config(), instances);
         report(mapper.diagnostics());
@@ -126,10 +130,12 @@ final class Daemon {
         NetlinkAddressManager addresses;
         NetlinkLinkMonitor links;
         PacketNeighbourAdvertiser advertiser;
+        NetlinkLinkManager linkManager;
         try {
             addresses = new NetlinkAddressManager();
             links = new NetlinkLinkMonitor();
             advertiser = new PacketNeighbourAdvertiser();
+            linkManager = new NetlinkLinkManager();
         } catch (KernelException e) {
             Log.error("vigil", "cannot open kernel interfaces: " + e.getMessage());
             return 1;
@@ -139,8 +145,12 @@ final class Daemon {
         ExecutorScheduler scheduler = new ExecutorScheduler("vrrp-engine");
         notifier = new NotifyDispatcher(initial.config(), eventLog);
         notifier.start();
+        // VIPs go through their backends: the built-in ones on the engine thread, plugins' queued.
+        vips = new VipHost(new HostVipContext.Kernel(addresses, advertiser, linkManager, addresses::linkLocal),
+                checks.vipBackends());
+        vips.prepare(initial.instances());
         VrrpRouter r = new VrrpRouter(initial.instances(), initial.groups(),
-                new VrrpRouter.Ports(transport, addresses, advertiser, links), scheduler, this::onEvent);
+                new VrrpRouter.Ports(transport, addresses, advertiser, links, vips), scheduler, this::onEvent);
         router = r;
         try {
             // The caches of interface indexes and MACs follow the links from now on.
@@ -203,8 +213,10 @@ final class Daemon {
             statusServer.close();
         }
         scheduler.close();
+        vips.close();
         links.close();
         advertiser.close();
+        linkManager.close();
         addresses.close();
         Log.info("vigil", "stopped");
         return 0;
@@ -271,6 +283,7 @@ final class Daemon {
             return trackers;
         }
         ReloadReport report;
+        vips.prepare(next.instances());
         try {
             report = router.reconfigure(next.instances(), next.groups());
         } catch (IllegalArgumentException e) {

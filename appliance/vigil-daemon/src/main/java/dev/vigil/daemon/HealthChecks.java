@@ -78,6 +78,12 @@ final class HealthChecks implements AutoCloseable {
         return CheckerValidation.apply(result, h);
     }
 
+    /** The VIP backends the loaded plugins provide, by name; empty before {@link #validate}. */
+    Map<String, PluginHost.VipPlugin> vipBackends() {
+        PluginHost h = host;
+        return h == null ? Map.of() : h.vipBackends();
+    }
+
     /** Disables a plugin that abused memory, then unloads it off the caller's thread (the sentry's, a plugin call's). */
     private void retire(PluginHost h, String pluginId, String reason) {
         log.log(Log.Level.ERROR, "plugins", "plugin " + pluginId + " abused memory: " + reason);

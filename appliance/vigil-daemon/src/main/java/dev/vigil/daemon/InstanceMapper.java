@@ -16,11 +16,14 @@ import dev.vigil.vrrp.fsm.GarpSettings;
 import dev.vigil.vrrp.fsm.VrrpState;
 import dev.vigil.vrrp.runtime.InstanceParams;
 import dev.vigil.vrrp.runtime.SyncGroupParams;
+import dev.vigil.vrrp.runtime.VipSetup;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.TreeSet;
 import java.util.Set;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +36,21 @@ import java.util.Map;
  */
 final class InstanceMapper {
 
+    /** The instance keyword naming a VIP backend (the words after the name are the backend's). */
+    static final String VIP_BACKEND = "vigil_vip_backend";
+
     private final List<Diagnostic> diagnostics = new ArrayList<>();
+    private final Set<String> vipBackends;
+
+    /** A mapper knowing only the built-in VIP backends. */
+    InstanceMapper() {
+        this(Set.of("netlink", "vmac"));
+    }
+
+    /** @param vipBackends every VIP backend name an instance may select (built-in and plugins') */
+    InstanceMapper(Set<String> vipBackends) {
+        this.vipBackends = new TreeSet<>(vipBackends);
+    }
 
     List<Diagnostic> diagnostics() {
         return List.copyOf(diagnostics);
@@ -117,6 +134,11 @@ final class InstanceMapper {
         }
         b.multicastGroup(family == AddressFamily.INET ? g.vrrpMcastGroup4() : g.vrrpMcastGroup6());
 
+        VipSetup vip = vipSetup(i);
+        if (vip == null) {
+            return null;
+        }
+        b.vip(vip);
         unsupported(i);
         try {
             return b.build();
@@ -126,11 +148,45 @@ final class InstanceMapper {
         }
     }
 
+    /**
+     * The instance's VIP backend: {@code vigil_vip_backend NAME [WORDS...]}, else {@code vmac} with
+     * {@code use_vmac}, else {@code netlink}; {@code null} (with a located error) for an unknown name
+     * or both keywords together.
+     */
+    private VipSetup vipSetup(VrrpInstance i) {
+        List<String> named = i.other().get(VIP_BACKEND);
+        Map<String, List<String>> options = new LinkedHashMap<>();
+        if (named != null) {
+            if (named.isEmpty()) {
+                error(i.ref(), i.name() + ": " + VIP_BACKEND + " needs a backend name (installed: "
+                        + String.join(", ", vipBackends) + ")");
+                return null;
+            }
+            String name = named.getFirst();
+            if (!vipBackends.contains(name)) {
+                error(i.ref(), i.name() + ": " + VIP_BACKEND + " " + name + ": no such VIP backend (installed: "
+                        + String.join(", ", vipBackends) + ")");
+                return null;
+            }
+            if (i.useVmac() && !name.equals("vmac")) {
+                error(i.ref(), i.name() + ": use_vmac and " + VIP_BACKEND + " " + name
+                        + " together (use_vmac selects the vmac backend)");
+                return null;
+            }
+            options.put(VIP_BACKEND, named);
+        }
+        if (i.useVmac()) {
+            options.put("use_vmac", i.vmacName() != null ? List.of(i.vmacName()) : List.of());
+        }
+        if (i.other().containsKey("vmac_xmit_base")) {
+            options.put("vmac_xmit_base", i.other().get("vmac_xmit_base"));
+        }
+        String backend = named != null ? named.getFirst() : i.useVmac() ? "vmac" : "netlink";
+        return backend.equals("netlink") && options.isEmpty() ? VipSetup.DEFAULT : new VipSetup(backend, options);
+    }
+
     private void unsupported(VrrpInstance i) {
         String n = i.name() + ": ";
-        if (i.useVmac()) {
-            warn(i.ref(), n + "use_vmac is not applied by this version: the interface's own MAC is used");
-        }
         if (!i.virtualRoutes().isEmpty() || !i.virtualRules().isEmpty()) {
             warn(i.ref(), n + "virtual_routes/virtual_rules are not applied by this version");
         }

@@ -19,4 +19,19 @@ public interface VrrpTransport {
      */
     VrrpChannel open(String ifname, AddressFamily family, InetAddress source, InetAddress multicastGroup,
                      Runnable readable) throws KernelException;
+
+    /**
+     * Opens a channel on {@code ifname} whose default source address is taken from
+     * {@code addressIfname}: an interface that carries no address of its own (a macvlan with the
+     * virtual MAC) sends and receives for an instance configured on another one. The default
+     * implementation serves only {@code ifname.equals(addressIfname)}.
+     */
+    default VrrpChannel open(String ifname, String addressIfname, AddressFamily family, InetAddress source,
+                             InetAddress multicastGroup, Runnable readable) throws KernelException {
+        if (!ifname.equals(addressIfname) && source == null) {
+            throw new UnsupportedOperationException("channel on " + ifname + " with the source address of "
+                    + addressIfname);
+        }
+        return open(ifname, family, source, multicastGroup, readable);
+    }
 }

@@ -66,7 +66,9 @@ public final class Keywords {
             "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat", "garp_lower_prio_delay",
             "garp_lower_prio_repeat", "garp_extra_if", "vmac_garp_intvl", "down_timer_adverts",
             "lower_prio_no_advert", "higher_prio_send_advert", "owner_ignore_adverts", "timer_expired_backup",
-            "kernel_rx_buf_size", "linkbeat_use_polling", "lvs_sync_daemon_interface");
+            "kernel_rx_buf_size", "linkbeat_use_polling", "lvs_sync_daemon_interface",
+            // Vigil's own keywords
+            "vigil_vip_backend");
 
     /** {@code authentication}. */
     public static final Set<String> AUTH = Set.of("auth_type", "auth_pass");

@@ -1,6 +1,7 @@
 package dev.vigil.daemon.plugin;
 
 import dev.vigil.api.HealthChecker;
+import dev.vigil.api.VipBackend;
 import dev.vigil.config.model.KeepalivedConfig;
 import dev.vigil.config.parse.Keywords;
 import dev.vigil.daemon.Log;
@@ -69,6 +70,17 @@ public final class PluginHost implements AutoCloseable {
         }
     }
 
+    /** The extension that owns a VIP backend name. */
+    public record VipPlugin(String name, String pluginId, VipBackend extension) {
+        /** The plugin's class loader, the context loader of every call into it. */
+        public ClassLoader loader() {
+            return extension.getClass().getClassLoader();
+        }
+    }
+
+    /** The names of the daemon's own VIP backends, which no plugin may claim. */
+    public static final Set<String> BUILT_IN_VIP_BACKENDS = Set.of("netlink", "vmac");
+
     /**
      * One plugin as {@code vigil plugins} lists it.
      *
@@ -101,6 +113,7 @@ public final class PluginHost implements AutoCloseable {
     private final Map<String, List<String>> contested = new TreeMap<>();
     private final Map<String, List<String>> keywordsByPlugin = new TreeMap<>();
     private final List<Problem> problems = new ArrayList<>();
+    private final Map<String, VipPlugin> vipBackends = new TreeMap<>();
 
     private PluginHost(Path directory, DefaultPluginManager manager) {
         this.directory = directory;
@@ -185,6 +198,7 @@ public final class PluginHost implements AutoCloseable {
                 }
             }
         }
+        loadVipBackends();
         Map<String, Checker> owned = new TreeMap<>();
         claims.forEach((kw, owners) -> {
             if (owners.size() == 1) {
@@ -197,6 +211,60 @@ public final class PluginHost implements AutoCloseable {
                     + "): none of them runs it; remove all but one from " + directory));
         });
         checkers = Collections.unmodifiableMap(owned);
+    }
+
+    /**
+     * Maps every {@link VipBackend} extension's names to it; a name of a built-in backend, or one
+     * two plugins claim, is a problem and none of its claimants is used.
+     */
+    private void loadVipBackends() {
+        Map<String, List<VipPlugin>> claims = new TreeMap<>();
+        for (PluginWrapper w : manager.getStartedPlugins()) {
+            String id = w.getPluginId();
+            List<VipBackend> extensions;
+            try {
+                extensions = manager.getExtensions(VipBackend.class, id);
+            } catch (RuntimeException | LinkageError e) {
+                problems.add(new Problem(true, "plugin " + id + ": its VIP backends cannot be created: " + PluginCalls.describe(e)));
+                continue;
+            }
+            for (VipBackend ext : extensions) {
+                Set<String> names;
+                try {
+                    names = PluginCalls.call(id + " " + ext.getClass().getSimpleName() + ".names()",
+                            ext.getClass().getClassLoader(), CALL_LIMIT, ext::names);
+                } catch (PluginCalls.Failure f) {
+                    problems.add(new Problem(true, "plugin " + id + ": " + f.getMessage() + "; its VIP backend is not used"));
+                    continue;
+                }
+                for (String name : names == null ? Set.<String>of() : new TreeSet<>(names)) {
+                    if (name == null || !KEYWORD.matcher(name).matches()) {
+                        problems.add(new Problem(true, "plugin " + id + " names a VIP backend \"" + name
+                                + "\", which is not a name (letters, digits and _, starting with a letter); ignored"));
+                    } else if (BUILT_IN_VIP_BACKENDS.contains(name)) {
+                        problems.add(new Problem(true, "plugin " + id + " names a VIP backend \"" + name
+                                + "\", which is built in; ignored"));
+                    } else {
+                        claims.computeIfAbsent(name, k -> new ArrayList<>()).add(new VipPlugin(name, id, ext));
+                    }
+                }
+            }
+        }
+        claims.forEach((name, owners) -> {
+            if (owners.size() == 1) {
+                vipBackends.put(name, owners.getFirst());
+                keywordsByPlugin.get(owners.getFirst().pluginId()).add("vip:" + name);
+                return;
+            }
+            List<String> ids = owners.stream().map(VipPlugin::pluginId).sorted().toList();
+            problems.add(new Problem(true, "VIP backend " + name + " is claimed by more than one plugin ("
+                    + String.join(", ", ids) + "): none of them runs it; remove all but one from " + directory));
+        });
+    }
+
+    /** The VIP backends plugins provide, by name (built-in ones are not listed). */
+    public Map<String, VipPlugin> vipBackends() {
+        return Collections.unmodifiableMap(vipBackends);
     }
 
     /** Why {@code keyword} cannot be a checker keyword, or {@code null}. */

@@ -47,6 +47,17 @@ public final class LinuxVrrpTransport implements VrrpTransport, AutoCloseable {
     @Override
     public LinuxVrrpChannel open(String ifname, AddressFamily family, InetAddress source, InetAddress multicastGroup,
                                  Runnable readable) throws KernelException {
+        return open(ifname, ifname, family, source, multicastGroup, readable);
+    }
+
+    /**
+     * A channel whose sockets are bound to {@code ifname} (adverts leave with its MAC) and whose
+     * default source is {@code addressIfname}'s primary IPv4 address, or its IPv6 link-local one,
+     * which must then be on {@code ifname} too (the kernel binds link-local addresses per interface).
+     */
+    @Override
+    public LinuxVrrpChannel open(String ifname, String addressIfname, AddressFamily family, InetAddress source,
+                                 InetAddress multicastGroup, Runnable readable) throws KernelException {
         if (source != null && AddressFamily.of(source) != family) {
             throw new IllegalArgumentException("source: " + source.getHostAddress() + " (expected: " + family + ")");
         }
@@ -56,7 +67,7 @@ public final class LinuxVrrpTransport implements VrrpTransport, AutoCloseable {
                     + " (expected: " + family + " multicast)");
         }
         int ifindex = addresses.ifindex(ifname);
-        InetAddress src = source != null ? source : defaultSource(ifname, family);
+        InetAddress src = source != null ? source : defaultSource(addressIfname, family);
         NativeSocket send = null;
         NativeSocket receive = null;
         try {

@@ -28,6 +28,11 @@ final class RtNetlink implements AutoCloseable {
 
     static final int IFLA_ADDRESS = 1;
     static final int IFLA_IFNAME = 3;
+    static final int IFLA_LINK = 5;
+    static final int IFLA_LINKINFO = 18;
+    static final int IFLA_INFO_KIND = 1;
+    static final int IFLA_INFO_DATA = 2;
+    static final int IFLA_MACVLAN_MODE = 1;
 
     static final int IFA_ADDRESS = 1;
     static final int IFA_LOCAL = 2;
@@ -94,6 +99,43 @@ final class RtNetlink implements AutoCloseable {
     void changeAddress(boolean add, VirtualAddress address, int ifindex) throws KernelException {
         socket.request(add ? "RTM_NEWADDR" : "RTM_DELADDR", addressRequest(add, address, ifindex),
                 address.toString());
+    }
+
+    /** RTM_NEWLINK creating a macvlan (create, exclusive), acknowledged. */
+    void createMacvlan(String name, int lowerIndex, byte[] mac, int mode) throws KernelException {
+        socket.request("RTM_NEWLINK", macvlanRequest(name, lowerIndex, mac, mode), "macvlan " + name);
+    }
+
+    /** RTM_NEWLINK setting IFF_UP on interface {@code ifindex}, acknowledged. */
+    void setUp(int ifindex, String name) throws KernelException {
+        socket.request("RTM_NEWLINK", new Netlink.Builder(RTM_NEWLINK, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK)
+                .u8(Sys.AF_UNSPEC).u8(0).u16(0).u32(ifindex).u32(IFF_UP).u32(IFF_UP), name + " up");
+    }
+
+    /** RTM_DELLINK of interface {@code ifindex}, acknowledged. */
+    void deleteLink(int ifindex, String name) throws KernelException {
+        socket.request("RTM_DELLINK", new Netlink.Builder(RTM_DELLINK, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK)
+                .u8(Sys.AF_UNSPEC).u8(0).u16(0).u32(ifindex).u32(0).u32(0), name);
+    }
+
+    /**
+     * {@code ifinfomsg} with no flags (the link is made down), IFLA_LINK the lower device, IFLA_IFNAME, IFLA_ADDRESS and
+     * IFLA_LINKINFO { IFLA_INFO_KIND "macvlan", IFLA_INFO_DATA { IFLA_MACVLAN_MODE } }
+     * ({@code linux/if_link.h}).
+     */
+    static Netlink.Builder macvlanRequest(String name, int lowerIndex, byte[] mac, int mode) {
+        return new Netlink.Builder(RTM_NEWLINK, Netlink.NLM_F_REQUEST | Netlink.NLM_F_ACK | Netlink.NLM_F_CREATE
+                | Netlink.NLM_F_EXCL)
+                .u8(Sys.AF_UNSPEC).u8(0).u16(0).u32(0).u32(0).u32(0)
+                .attributeU32(IFLA_LINK, lowerIndex)
+                .attributeString(IFLA_IFNAME, name)
+                .attribute(IFLA_ADDRESS, mac)
+                .beginNested(IFLA_LINKINFO)
+                .attributeString(IFLA_INFO_KIND, "macvlan")
+                .beginNested(IFLA_INFO_DATA)
+                .attributeU32(IFLA_MACVLAN_MODE, mode)
+                .endNested()
+                .endNested();
     }
 
     static Netlink.Builder linkDump() {

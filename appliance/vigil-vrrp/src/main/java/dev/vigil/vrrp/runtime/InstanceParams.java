@@ -42,6 +42,7 @@ import java.util.Objects;
  * @param lowerPrioNoAdvert do not answer a lower-priority advert while MASTER
  * @param v3ChecksumAsV2   version 3 IPv4 checksum without the pseudo-header
  * @param strictAddressCheck drop version 2 adverts whose address list differs (RFC 3768 §7.1)
+ * @param vip              the VIP backend and its options ({@link VipSetup#DEFAULT} when none is named)
  */
 public record InstanceParams(String name, int vrid, int version, AddressFamily family, String ifname, int priority,
                              Duration advertInterval, boolean preempt, Duration preemptDelay, boolean accept,
@@ -49,7 +50,7 @@ public record InstanceParams(String name, int vrid, int version, AddressFamily f
                              List<VirtualAddress> excludedVips, InetAddress sourceAddress, InetAddress multicastGroup,
                              List<InetAddress> unicastPeers, VrrpState initialState, GarpSettings garp,
                              int downTimerAdverts, boolean lowerPrioNoAdvert, boolean v3ChecksumAsV2,
-                             boolean strictAddressCheck) {
+                             boolean strictAddressCheck, VipSetup vip) {
 
     /** RFC 3768 §5.2.2 IPv4 group. */
     public static final InetAddress GROUP_IPV4 = literal(new byte[]{(byte) 224, 0, 0, 18});
@@ -63,6 +64,7 @@ public record InstanceParams(String name, int vrid, int version, AddressFamily f
         vips = List.copyOf(Objects.requireNonNull(vips, "vips"));
         excludedVips = List.copyOf(Objects.requireNonNull(excludedVips, "excludedVips"));
         unicastPeers = List.copyOf(Objects.requireNonNull(unicastPeers, "unicastPeers"));
+        vip = vip == null ? VipSetup.DEFAULT : vip;
         authPassword = authPassword == null ? null : authPassword.clone();
         if (version == 2 && family == AddressFamily.INET6) {
             throw new IllegalArgumentException(name + ": version 2 with IPv6 (expected: version 3)");
@@ -147,7 +149,8 @@ public record InstanceParams(String name, int vrid, int version, AddressFamily f
     @Override
     public String toString() {
         return "InstanceParams[" + name + " vrid " + vrid + " v" + version + " " + family + " dev " + ifname
-                + " prio " + priority + " int " + advertInterval + " vips " + vips + "]";
+                + " prio " + priority + " int " + advertInterval + " vips " + vips
+                + (vip.equals(VipSetup.DEFAULT) ? "" : " backend " + vip) + "]";
     }
 
     private static InetAddress literal(byte[] raw) {
@@ -183,6 +186,7 @@ public record InstanceParams(String name, int vrid, int version, AddressFamily f
         private boolean lowerPrioNoAdvert;
         private boolean v3ChecksumAsV2;
         private boolean strictAddressCheck;
+        private VipSetup vip = VipSetup.DEFAULT;
 
         private Builder(String name, int vrid, String ifname) {
             this.name = name;
@@ -213,6 +217,7 @@ public record InstanceParams(String name, int vrid, int version, AddressFamily f
         public Builder lowerPrioNoAdvert(boolean b) { this.lowerPrioNoAdvert = b; return this; }
         public Builder v3ChecksumAsV2(boolean b) { this.v3ChecksumAsV2 = b; return this; }
         public Builder strictAddressCheck(boolean b) { this.strictAddressCheck = b; return this; }
+        public Builder vip(VipSetup v) { this.vip = v; return this; }
 
         public InstanceParams build() {
             AddressFamily f = family != null ? family
@@ -220,7 +225,7 @@ public record InstanceParams(String name, int vrid, int version, AddressFamily f
             int v = version != null ? version : f == AddressFamily.INET6 ? 3 : 2;
             return new InstanceParams(name, vrid, v, f, ifname, priority, advertInterval, preempt, preemptDelay,
                     accept, authType, authPassword, vips, excludedVips, sourceAddress, multicastGroup, unicastPeers,
-                    initialState, garp, downTimerAdverts, lowerPrioNoAdvert, v3ChecksumAsV2, strictAddressCheck);
+                    initialState, garp, downTimerAdverts, lowerPrioNoAdvert, v3ChecksumAsV2, strictAddressCheck, vip);
         }
     }
 }

@@ -16,12 +16,13 @@ final class ParamsDiff {
 
     /**
      * Whether the instance must be stopped and started: what its channel and its adverts are keyed
-     * on cannot change under a running state machine.
+     * on cannot change under a running state machine, nor can the VIP backend that holds its
+     * addresses (and may own the interface its adverts leave from).
      */
     static boolean identityChanged(InstanceParams a, InstanceParams b) {
         return a.vrid() != b.vrid() || a.version() != b.version() || a.family() != b.family()
                 || !a.ifname().equals(b.ifname()) || !Objects.equals(a.sourceAddress(), b.sourceAddress())
-                || !Objects.equals(a.effectiveGroup(), b.effectiveGroup());
+                || !Objects.equals(a.effectiveGroup(), b.effectiveGroup()) || !a.vip().equals(b.vip());
     }
 
     /** One line per difference, empty when the two are equivalent. */
@@ -52,6 +53,7 @@ final class ParamsDiff {
         field(out, "lower_prio_no_advert", a.lowerPrioNoAdvert(), b.lowerPrioNoAdvert());
         field(out, "v3_checksum_as_v2", a.v3ChecksumAsV2(), b.v3ChecksumAsV2());
         field(out, "strict address check", a.strictAddressCheck(), b.strictAddressCheck());
+        field(out, "VIP backend", a.vip(), b.vip());
         return out;
     }
 

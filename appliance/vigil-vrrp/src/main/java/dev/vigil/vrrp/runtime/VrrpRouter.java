@@ -22,7 +22,6 @@ import dev.vigil.vrrp.fsm.VrrpState;
 import dev.vigil.vrrp.fsm.VrrpStateMachine;
 
 import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -57,6 +56,14 @@ import java.util.function.Supplier;
  * returns are applied through the ports. Transport and link callbacks only enqueue onto the engine
  * thread. A failing kernel call is reported as a {@link RouterEvent.KernelError} and the engine goes
  * on. {@link #shutdown(Duration)} makes every MASTER send priority 0 and remove its VIPs.
+ *
+ * <h2>VIP backends</h2>
+ * Every instance that starts is bound to its VIP backend ({@link VipBackends#bind}, before its
+ * channel opens): the binding names the interface the channel is opened on (a {@code use_vmac}
+ * instance advertises from its macvlan) and receives the {@code AddVips}, {@code RemoveVips} and
+ * {@code AnnounceVips} actions, one call per address and per repeat, on the engine thread. A
+ * binding that cannot be made holds the instance in FAULT. It is released when the instance stops,
+ * after its addresses are down and its channel is closed.
  *
  * <h2>Tracking</h2>
  * {@link #setTracking(String, int, Set)} gives the whole tracker state of an instance: the sum of
@@ -107,7 +114,7 @@ public final class VrrpRouter {
 
     private final VrrpTransport transport;
     private final AddressManager addressManager;
-    private final NeighbourAdvertiser advertiser;
+    private final VipBackends vips;
     private final LinkMonitor linkMonitor;
     private final Scheduler scheduler;
     private final RouterListener listener;
@@ -127,14 +134,25 @@ public final class VrrpRouter {
     private boolean started;
     private boolean stopped;
 
-    /** The ports the router drives. */
+    /**
+     * The ports the router drives. {@code addresses} lists what is on the interfaces (stale VIPs
+     * of a crashed run are removed through it at start); {@code vips} brings each instance's
+     * addresses up and down and announces them.
+     */
     public record Ports(VrrpTransport transport, AddressManager addresses, NeighbourAdvertiser advertiser,
-                        LinkMonitor links) {
+                        LinkMonitor links, VipBackends vips) {
         public Ports {
             Objects.requireNonNull(transport, "transport");
             Objects.requireNonNull(addresses, "addresses");
             Objects.requireNonNull(advertiser, "advertiser");
             Objects.requireNonNull(links, "links");
+            Objects.requireNonNull(vips, "vips");
+        }
+
+        /** Ports whose VIPs go straight to {@code addresses} and {@code advertiser} ({@link VipBackends#direct}). */
+        public Ports(VrrpTransport transport, AddressManager addresses, NeighbourAdvertiser advertiser,
+                     LinkMonitor links) {
+            this(transport, addresses, advertiser, links, VipBackends.direct(addresses, advertiser));
         }
     }
 
@@ -152,7 +170,7 @@ public final class VrrpRouter {
                       RouterListener listener) {
         this.transport = ports.transport();
         this.addressManager = ports.addresses();
-        this.advertiser = ports.advertiser();
+        this.vips = ports.vips();
         this.linkMonitor = ports.links();
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.listener = Objects.requireNonNull(listener, "listener");
@@ -371,6 +389,7 @@ public final class VrrpRouter {
     /** Opens channels, applies link, channel and tracker faults, group faults, then Startup. */
     private void startInstances(List<Instance> list) {
         for (Instance inst : list) {
+            bind(inst);
             openChannel(inst);
         }
         for (Instance inst : list) {
@@ -378,7 +397,9 @@ public final class VrrpRouter {
                 if (!linkUp.getOrDefault(inst.params.ifname(), false)) {
                     handle(inst, new VrrpEvent.LinkDown(inst.params.ifname()));
                 }
-                if (inst.channel == null) {
+                if (inst.bindFault != null) {
+                    handle(inst, new VrrpEvent.FaultRaised(inst.bindFault));
+                } else if (inst.channel == null) {
                     handle(inst, new VrrpEvent.FaultRaised("no VRRP channel"));
                 }
                 applyTracking(inst);
@@ -449,8 +470,30 @@ public final class VrrpRouter {
         }
     }
 
+    /** Binds the instance to its VIP backend; a failure is kept as the fault it starts in. */
+    private void bind(Instance inst) {
+        inst.bindFault = null;
+        try {
+            inst.binding = vips.bind(inst.params);
+        } catch (KernelException | RuntimeException e) {
+            inst.binding = null;
+            inst.bindFault = "VIP backend " + inst.params.vip().backend() + ": " + e.getMessage();
+            KernelException k = e instanceof KernelException ke ? ke : new KernelException("bind", 0, String.valueOf(e));
+            kernelError(inst, "VIP backend " + inst.params.vip().backend(), k);
+        }
+    }
+
+    /** Releases the instance's VIP backend (after its addresses went down and its channel closed). */
+    private void release(Instance inst) {
+        VipBinding b = inst.binding;
+        inst.binding = null;
+        if (b != null) {
+            guarded(inst, "release VIP backend", b::release);
+        }
+    }
+
     private void openChannel(Instance inst) {
-        ChannelKey key = ChannelKey.of(inst.params);
+        ChannelKey key = ChannelKey.of(inst.params, inst.binding);
         for (Channel c : channels) {
             if (c.key.equals(key)) {
                 attach(inst, c);
@@ -459,7 +502,9 @@ public final class VrrpRouter {
         }
         Channel c = new Channel(key);
         try {
-            c.channel = transport.open(key.ifname, key.family, key.source, key.group, c.readable);
+            c.channel = key.ifname.equals(key.addressIfname)
+                    ? transport.open(key.ifname, key.family, key.source, key.group, c.readable)
+                    : transport.open(key.ifname, key.addressIfname, key.family, key.source, key.group, c.readable);
         } catch (KernelException e) {
             kernelError(inst, "open VRRP channel on " + key.ifname, e);
             inst.machine = new VrrpStateMachine(inst.config, unspecified(key.family));
@@ -520,6 +565,9 @@ public final class VrrpRouter {
             c.channel.close();
         }
         channels.clear();
+        for (Instance inst : instances) {
+            release(inst);
+        }
     }
 
     /** Shutdown event (a MASTER sends priority 0 and removes its VIPs), then every timer cancelled. */
@@ -636,6 +684,12 @@ public final class VrrpRouter {
         inst.removed = true;
         detach(inst);
         publishStatus(inst);
+        if (inst.binding != null && !inst.binding.advertInterface().equals(inst.params.ifname())) {
+            // Its channel is on the backend's own interface, which the release may delete and a
+            // restarted instance make again: the socket must not outlive it.
+            closeUnusedChannels();
+        }
+        release(inst);
     }
 
     /** Rebuilds the sync groups; an instance that left a group loses its group fault. */
@@ -1199,16 +1253,24 @@ public final class VrrpRouter {
     }
 
     private void addVip(Instance inst, VirtualAddress v) {
+        VipBinding b = inst.binding;
+        if (b == null) {
+            return;
+        }
         try {
-            addressManager.add(v);
+            b.add(v);
         } catch (KernelException e) {
             kernelError(inst, "add " + v, e);
         }
     }
 
     private void removeVip(Instance inst, VirtualAddress v) {
+        VipBinding b = inst.binding;
+        if (b == null) {
+            return;
+        }
         try {
-            addressManager.remove(v);
+            b.remove(v);
         } catch (KernelException e) {
             kernelError(inst, "remove " + v, e);
         }
@@ -1237,13 +1299,13 @@ public final class VrrpRouter {
     }
 
     private void announce(Instance inst, VirtualAddress v, int repeat) {
+        VipBinding b = inst.binding;
+        if (b == null) {
+            return;
+        }
         for (int i = 0; i < repeat; i++) {
             try {
-                if (v.address() instanceof Inet4Address a4) {
-                    advertiser.gratuitousArp(v.ifname(), a4);
-                } else {
-                    advertiser.unsolicitedNeighbourAdvert(v.ifname(), (Inet6Address) v.address());
-                }
+                b.announce(v);
             } catch (KernelException e) {
                 kernelError(inst, "announce " + v.address().getHostAddress() + " on " + v.ifname(), e);
                 break;
@@ -1334,9 +1396,19 @@ public final class VrrpRouter {
 
     // ------------------------------------------------------------------ state
 
-    private record ChannelKey(String ifname, AddressFamily family, InetAddress source, InetAddress group) {
+    /**
+     * What a channel is shared on: the interface its sockets are bound to (the backend's advert
+     * interface), the interface whose address is the default source, family, source and group.
+     */
+    private record ChannelKey(String ifname, String addressIfname, AddressFamily family, InetAddress source,
+                              InetAddress group) {
         static ChannelKey of(InstanceParams p) {
-            return new ChannelKey(p.ifname(), p.family(), p.sourceAddress(), p.effectiveGroup());
+            return new ChannelKey(p.ifname(), p.ifname(), p.family(), p.sourceAddress(), p.effectiveGroup());
+        }
+
+        static ChannelKey of(InstanceParams p, VipBinding binding) {
+            String on = binding == null ? p.ifname() : binding.advertInterface();
+            return new ChannelKey(on, p.ifname(), p.family(), p.sourceAddress(), p.effectiveGroup());
         }
     }
 
@@ -1425,6 +1497,8 @@ public final class VrrpRouter {
         VrrpStateMachine machine;
         VrrpChannel channel;
         Channel chan;
+        VipBinding binding;
+        String bindFault;
         Group group;
         int trackDelta;
         Set<String> trackFaults = Set.of();

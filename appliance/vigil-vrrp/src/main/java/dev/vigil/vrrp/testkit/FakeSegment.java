@@ -108,6 +108,7 @@ public final class FakeSegment {
         private final InetAddress primary;
         private KernelException failOpen;
         private int opened;
+        private final List<String> openedOn = new ArrayList<>();
 
         private Transport(String node, InetAddress primary) {
             this.node = node;
@@ -136,7 +137,20 @@ public final class FakeSegment {
             Endpoint e = new Endpoint(node, ifname, family, source != null ? source : primary, multicastGroup,
                     Objects.requireNonNull(readable, "readable"));
             endpoints.add(e);
+            openedOn.add(ifname);
             return e;
+        }
+
+        /** As the 5-argument open: the node's one primary address serves every interface. */
+        @Override
+        public VrrpChannel open(String ifname, String addressIfname, AddressFamily family, InetAddress source,
+                                InetAddress multicastGroup, Runnable readable) throws KernelException {
+            return open(ifname, family, source, multicastGroup, readable);
+        }
+
+        /** The interfaces channels were opened on, in order. */
+        public List<String> openedOn() {
+            return List.copyOf(openedOn);
         }
     }
 
