@@ -71,7 +71,7 @@ public final class PluginHost implements AutoCloseable {
     }
 
     /** The extension that owns a VIP backend name. */
-    public record VipPlugin(String name, String pluginId, VipBackend extension) {
+    public record VipPlugin(String name, String pluginId, VipBackend extension, PluginCalls calls) {
         /** The plugin's class loader, the context loader of every call into it. */
         public ClassLoader loader() {
             return extension.getClass().getClassLoader();
@@ -231,8 +231,7 @@ public final class PluginHost implements AutoCloseable {
             for (VipBackend ext : extensions) {
                 Set<String> names;
                 try {
-                    names = PluginCalls.call(id + " " + ext.getClass().getSimpleName() + ".names()",
-                            ext.getClass().getClassLoader(), CALL_LIMIT, ext::names);
+                    names = calls.get(id).call(id + " " + ext.getClass().getSimpleName() + ".names()", CALL_LIMIT, ext::names);
                 } catch (PluginCalls.Failure f) {
                     problems.add(new Problem(true, "plugin " + id + ": " + f.getMessage() + "; its VIP backend is not used"));
                     continue;
@@ -245,7 +244,7 @@ public final class PluginHost implements AutoCloseable {
                         problems.add(new Problem(true, "plugin " + id + " names a VIP backend \"" + name
                                 + "\", which is built in; ignored"));
                     } else {
-                        claims.computeIfAbsent(name, k -> new ArrayList<>()).add(new VipPlugin(name, id, ext));
+                        claims.computeIfAbsent(name, k -> new ArrayList<>()).add(new VipPlugin(name, id, ext, calls.get(id)));
                     }
                 }
             }

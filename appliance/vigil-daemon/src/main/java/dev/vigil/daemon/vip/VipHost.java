@@ -104,7 +104,7 @@ public final class VipHost implements VipBackends, AutoCloseable {
             }
             VipInstance vi = instance(p);
             try {
-                String on = PluginCalls.call(plugin.pluginId() + " advertInterface()", plugin.loader(), CALL_LIMIT,
+                String on = plugin.calls().call(plugin.pluginId() + " advertInterface()", CALL_LIMIT,
                         () -> plugin.extension().advertInterface(vi));
                 advertInterfaces.put(key(p), on == null || on.isBlank() ? p.ifname() : on);
             } catch (PluginCalls.Failure f) {
