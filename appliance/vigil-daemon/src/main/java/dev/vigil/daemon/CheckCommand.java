@@ -2,6 +2,9 @@ package dev.vigil.daemon;
 
 import dev.vigil.config.Diagnostic;
 import dev.vigil.config.LoadResult;
+import dev.vigil.daemon.event.NotifierTypes;
+import dev.vigil.daemon.event.NotifierValidation;
+import dev.vigil.daemon.event.ScriptNotifier;
 import dev.vigil.daemon.plugin.CheckerValidation;
 import dev.vigil.daemon.plugin.PluginHost;
 import picocli.CommandLine.Command;
@@ -13,7 +16,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code vigil check -f FILE}: prints every problem as {@code file:line:col: error|warning: message}.
  * It loads the plugins of the configuration's directory, as the daemon would, so that checker
- * keywords are checked against what is installed and each plugin checks its own blocks; what is
+ * keywords and notifier types are checked against what is installed and each plugin checks its own
+ * blocks ({@code vigil_notifier} ones and keepalived's mail settings included); what is
  * wrong with the plugins themselves goes to standard error after the summary.
  */
 @Command(name = "check", aliases = "-t", mixinStandardHelpOptions = true,
@@ -33,7 +37,12 @@ final class CheckCommand implements Callable<Integer> {
         LogBridge.sink((level, line) -> { });
         try (PluginHost host = PluginHost.open(PluginHost.directory(result.config()))) {
             result = CheckerValidation.apply(result, host);
-            problems = host.problems();
+            NotifierTypes types = NotifierTypes.of(host, List.of(new ScriptNotifier(null, null)));
+            NotifierValidation.Result notifiers = NotifierValidation.apply(result, types);
+            result = notifiers.load();
+            problems = new java.util.ArrayList<>(host.problems());
+            types.problems().forEach(p -> problems.add(new PluginHost.Problem(true, p)));
+            notifiers.notes().forEach(n -> problems.add(new PluginHost.Problem(false, n)));
         } finally {
             LogBridge.sink(previous);
         }

@@ -4,6 +4,12 @@ import dev.vigil.config.Diagnostic;
 import dev.vigil.config.LoadResult;
 import dev.vigil.config.Severity;
 import dev.vigil.config.model.KeepalivedConfig;
+import dev.vigil.daemon.event.EventBus;
+import dev.vigil.daemon.event.LvsNotice;
+import dev.vigil.daemon.event.NotifierHost;
+import dev.vigil.daemon.event.NotifierSpec;
+import dev.vigil.daemon.event.NotifierValidation;
+import dev.vigil.daemon.event.ScriptNotifier;
 import dev.vigil.daemon.forward.Backend;
 import dev.vigil.daemon.forward.ServiceManager;
 import dev.vigil.daemon.notify.NotifyDispatcher;
@@ -30,6 +36,7 @@ import dev.vigil.vrrp.runtime.VrrpRouter;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -71,7 +78,8 @@ final class Daemon {
     static volatile int warmUpSink;
 
     /** A configuration ready to run: the model and what the router runs. */
-    record Loaded(KeepalivedConfig config, List<InstanceParams> instances, List<SyncGroupParams> groups) {
+    record Loaded(KeepalivedConfig config, List<InstanceParams> instances, List<SyncGroupParams> groups,
+                  List<NotifierSpec> notifiers) {
     }
 
     private final Supplier<LoadResult> loader;
@@ -82,12 +90,22 @@ final class Daemon {
     private final RateLimiter dropLimiter = new RateLimiter(Duration.ofSeconds(10));
     private final EventLog eventLog = EventLog.daemon();
     private final HealthChecks checks = new HealthChecks(eventLog);
+    /** The built-in {@code script} notifier; it runs its commands as the current {@code script_user}. */
+    private final ScriptNotifier scriptNotifier = new ScriptNotifier();
 
     private volatile String node;
     private volatile VrrpRouter router;
     private volatile NotifyDispatcher notifier;
     private volatile ServiceManager services;
     private VipHost vips;
+    private volatile EventBus events;
+    private volatile NotifierHost notifiers;
+    /** Why the last reload was refused, or {@code null}: the reason of its {@code daemon.reload} event. */
+    private String refusal;
+    /** The configuration file as events name it. */
+    private String configFile = "";
+    /** The state last published per tracker ({@code script chk}, ...), across reloads. */
+    private final Map<String, String> trackerStates = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * @param loader          reads the configuration file (again on each reload)
@@ -102,7 +120,15 @@ final class Daemon {
     Loaded load() {
         LoadResult result = loader.get();
         result = checks.validate(result);
+        NotifierValidation.Result notifierCheck = NotifierValidation.apply(result,
+                checks.notifierTypes(List.of(scriptNotifier)));
+        result = notifierCheck.load();
         report(result.diagnostics());
+        notifierCheck.notes().forEach(n -> Log.warn("notifiers", n));
+        if (result.hasErrors()) {
+            refusal = result.errors().size() + " error" + (result.errors().size() == 1 ? "" : "s") + " in the file, the first: "
+                    + result.errors().getFirst().format(ConfigOptions.base());
+        }
         if (result.hasErrors()) {
             return null;
         }
@@ -110,7 +136,11 @@ final class Daemon {
         List<InstanceParams> instances = mapper.map(result.config());
         List<SyncGroupParams> groups = mapper.groups(result.config(), instances);
         report(mapper.diagnostics());
-        return mapper.hasErrors() ? null : new Loaded(result.config(), instances, groups);
+        if (mapper.hasErrors()) {
+            refusal = "the VRRP instances cannot be mapped";
+            return null;
+        }
+        return new Loaded(result.config(), instances, groups, notifierCheck.specs());
     }
 
     int runUntilStopped(Loaded initial) {
@@ -123,6 +153,15 @@ final class Daemon {
             return 1;
         }
         node = initial.config().globalDefs().routerId();
+        EventBus bus = new EventBus(node, Clock.systemUTC(), eventLog);
+        events = bus;
+        NotifierHost host = new NotifierHost(checks.notifierTypes(List.of(scriptNotifier)), Clock.systemUTC(), eventLog);
+        notifiers = host;
+        scriptNotifier.runAs(initial.config().globalDefs().scriptUser(), initial.config().globalDefs().scriptGroup());
+        host.configure(node, initial.notifiers());
+        // keepalived's scripts and FIFOs take their events from the bus too, through whichever dispatcher is current.
+        bus.subscribe((event, lvs) -> notifier.accept(event, lvs));
+        bus.subscribe(host);
         Signals.on("TERM", () -> commands.add("SIGTERM"));
         Signals.on("INT", () -> commands.add("SIGINT"));
         Signals.on("HUP", () -> commands.add("SIGHUP"));
@@ -163,8 +202,22 @@ final class Daemon {
         }
         warmUp(r, initial.instances(), addresses, advertiser);
         // The services are in place before any VIP comes up, so the first client is served.
-        ServiceManager lb = new ServiceManager(Backend::open, eventLog, (subject, event, command, line, stopping) ->
-                notifier.lvsEvent(subject, event, command, line, stopping));
+        ServiceManager lb = new ServiceManager(Backend::open, eventLog, new ServiceManager.Notifier() {
+            @Override
+            public void run(String subject, String event, String command, String fifoLine, boolean stopping) {
+                notifier.lvsEvent(subject, event, command, fifoLine, stopping);
+            }
+
+            @Override
+            public void realServer(String virtualServer, String realServer, boolean up, String reason, LvsNotice notice) {
+                bus.publish(bus.realServer(virtualServer, realServer, up, reason), notice);
+            }
+
+            @Override
+            public void quorum(String virtualServer, String from, boolean up, long healthy, long quorum, LvsNotice notice) {
+                bus.publish(bus.quorum(virtualServer, from, up, healthy, quorum), notice);
+            }
+        });
         services = lb;
         await(lb.configure(initial.config()), "the forwarder's first apply");
         checks.start(initial.config(), lb);
@@ -173,16 +226,20 @@ final class Daemon {
         Log.info("vigil", "starting node " + node + " (pid " + ProcessHandle.current().pid() + ", "
                 + initial.instances().size() + " VRRP instance" + (initial.instances().size() == 1 ? "" : "s")
                 + ", " + initial.groups().size() + " sync group" + (initial.groups().size() == 1 ? "" : "s") + ")");
-        TrackerManager trackers = new TrackerManager(initial.config(), links, r::setTracking, eventLog);
+        TrackerManager trackers = newTrackers(initial.config(), links);
+        configFile = configName(initial);
+        bus.daemonStart(configFile, version());
         try {
             r.start();
             trackers.start();
         } catch (KernelException | RuntimeException e) {
             Log.error("vigil", "start failed: " + e.getMessage());
+            bus.daemonStop("start failed: " + e.getMessage());
             trackers.close();
             checks.close();
             r.shutdown(SHUTDOWN_LIMIT);
             lb.stop(releaseServices, SHUTDOWN_LIMIT);
+            host.close(SHUTDOWN_LIMIT);
             return 1;
         }
         for (InstanceStatus s : r.status()) {
@@ -195,6 +252,7 @@ final class Daemon {
         }
 
         Log.info("vigil", command + ": stopping");
+        bus.daemonStop(command);
         trackers.close();
         checks.close();
         List<InstanceStatus> before = r.status();
@@ -204,10 +262,11 @@ final class Daemon {
             if (s.state() == VrrpState.MASTER && c.priorityZeroSent() > 0) {
                 Log.info(s.name(), "handed over: sent priority 0, removed virtual addresses");
             }
-            notifier.instanceChanged(s.name(), "STOP", s.effectivePriority());
+            bus.instance(s.name(), s.state().name(), "STOP", s.effectivePriority(), "shutdown");
         }
         // After the hand-over: the VIPs are gone from here before the services behind them.
         lb.stop(releaseServices, SHUTDOWN_LIMIT);
+        host.close(SHUTDOWN_LIMIT);
         notifier.close();
         if (statusServer != null) {
             statusServer.close();
@@ -277,9 +336,12 @@ final class Daemon {
     /** SIGHUP: apply the difference of a valid new file, keep everything on an invalid one. */
     private TrackerManager reload(TrackerManager trackers, NetlinkLinkMonitor links) {
         Log.info("vigil", "SIGHUP: reloading the configuration");
+        refusal = null;
         Loaded next = load();
+        String file = next != null ? configName(next) : configFile;
         if (next == null) {
             Log.error("vigil", "reload rejected: the file has errors; the running configuration stays in force");
+            events.daemonReload(file, false, refusal);
             return trackers;
         }
         ReloadReport report;
@@ -288,14 +350,19 @@ final class Daemon {
             report = router.reconfigure(next.instances(), next.groups());
         } catch (IllegalArgumentException e) {
             Log.error("vigil", "reload rejected: " + e.getMessage() + "; the running configuration stays in force");
+            events.daemonReload(file, false, e.getMessage());
             return trackers;
         }
         node = next.config().globalDefs().routerId();
+        events.node(node);
+        scriptNotifier.runAs(next.config().globalDefs().scriptUser(), next.config().globalDefs().scriptGroup());
+        notifiers.configure(node, next.notifiers());
         report.added().forEach(n -> Log.info(n, "added"));
         report.removed().forEach(n -> Log.info(n, "removed"));
         report.changed().forEach((n, what) -> Log.info(n,
                 (report.restarted().contains(n) ? "restarted: " : "changed: ") + String.join(", ", what)));
         report.unchanged().forEach(n -> Log.info(n, "unchanged"));
+        configFile = file;
         report.groupChanges().forEach(line -> Log.info("vigil", line));
 
         NotifyDispatcher old = notifier;
@@ -308,7 +375,7 @@ final class Daemon {
         checks.reconfigure(next.config());
 
         trackers.close();
-        TrackerManager replacement = new TrackerManager(next.config(), links, router::setTracking, eventLog);
+        TrackerManager replacement = newTrackers(next.config(), links);
         try {
             replacement.start();
         } catch (KernelException e) {
@@ -316,7 +383,36 @@ final class Daemon {
         }
         Log.info("vigil", "reload done: " + report.added().size() + " added, " + report.removed().size()
                 + " removed, " + report.changed().size() + " changed, " + report.unchanged().size() + " unchanged");
+        events.daemonReload(file, true, report.added().size() + " added, " + report.removed().size() + " removed, "
+                + report.changed().size() + " changed, " + report.unchanged().size() + " unchanged");
         return replacement;
+    }
+
+    /**
+     * The trackers of {@code config}, their changes published as {@code tracker} events. A reload
+     * starts new trackers, which report their states afresh: a state equal to the one published
+     * last for that tracker is not a change and is not published.
+     */
+    private TrackerManager newTrackers(KeepalivedConfig config, NetlinkLinkMonitor links) {
+        EventBus bus = events;
+        return new TrackerManager(config, links, router::setTracking, eventLog, (tracker, from, to, instances) -> {
+            String last = trackerStates.put(tracker, to);
+            if (!to.equals(last)) {
+                bus.tracker(tracker, last != null ? last : from, to, instances);
+            }
+        });
+    }
+
+    /** The configuration file as events name it. */
+    private String configName(Loaded loaded) {
+        List<java.nio.file.Path> files = loaded != null ? loaded.config().sourceFiles() : List.of();
+        return files.isEmpty() ? "" : files.getFirst().toAbsolutePath().normalize().toString();
+    }
+
+    /** The daemon's version, from its jar's manifest ({@code dev} when run from classes). */
+    static String version() {
+        String v = Daemon.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
     }
 
     /** Waits for a forwarder task; a slow or failed one is logged (the manager logs its own failures). */
@@ -377,6 +473,14 @@ final class Daemon {
             out.put("forwarder", lb.status());
         }
         out.put("checks", checks.status());
+        NotifierHost h = notifiers;
+        if (h != null) {
+            out.put("notifiers", h.status());
+        }
+        EventBus bus = events;
+        if (bus != null) {
+            out.put("events", Map.of("published", bus.published(), "unchanged", bus.unchanged()));
+        }
         return out;
     }
 
@@ -412,13 +516,14 @@ final class Daemon {
         switch (event) {
             case RouterEvent.Transitioned t -> {
                 Log.info(subject, line);
-                notifyState(t.to()).ifPresent(state -> notifier.instanceChanged(t.instance(), state, priorityOf(t.instance())));
+                notifyState(t.to()).ifPresent(state -> events.instance(t.instance(), t.from().name(), state,
+                        priorityOf(t.instance()), t.cause()));
             }
             case RouterEvent.GroupTransitioned g -> {
                 String groupLine = g.describe().startsWith("(" + g.group() + ") ")
                         ? g.describe().substring(g.group().length() + 3) : g.describe();
                 Log.info(g.group(), "group " + groupLine);
-                notifyState(g.to()).ifPresent(state -> notifier.groupChanged(g.group(), state));
+                notifyState(g.to()).ifPresent(state -> events.group(g.group(), g.from().name(), state, g.cause()));
             }
             case RouterEvent.StaleVipRemoved s -> Log.info(subject, line);
             case RouterEvent.PriorityChanged p -> Log.info(subject, line);

@@ -1,9 +1,11 @@
 package dev.vigil.daemon;
 
 import dev.vigil.config.LoadResult;
+import dev.vigil.api.Notifier;
 import dev.vigil.config.model.KeepalivedConfig;
 import dev.vigil.daemon.check.CheckEngine;
 import dev.vigil.daemon.check.CheckIo;
+import dev.vigil.daemon.event.NotifierTypes;
 import dev.vigil.daemon.forward.RealServerSelector;
 import dev.vigil.daemon.forward.ServiceManager;
 import dev.vigil.daemon.plugin.CheckPlan;
@@ -46,6 +48,7 @@ final class HealthChecks implements AutoCloseable {
     private ExecutorScheduler scheduler;
     private volatile CheckEngine engine;
     private volatile Map<String, RealServerSelector> selectors = Map.of();
+    private volatile NotifierTypes notifierTypes;
 
     HealthChecks(EventLog log) {
         this.log = log;
@@ -90,6 +93,21 @@ final class HealthChecks implements AutoCloseable {
         CheckEngine e = engine;
         CompletableFuture<Void> stopped = e == null ? CompletableFuture.completedFuture(null) : e.disablePlugin(pluginId, reason);
         stopped.whenComplete((v, ex) -> Thread.ofVirtual().name("plugin-retire " + pluginId).start(() -> h.retire(pluginId, reason)));
+    }
+
+    /**
+     * The notifier types of the plugins loaded by the first {@link #validate} and {@code builtIns};
+     * made once (a contested type is logged then), like the plugins.
+     */
+    NotifierTypes notifierTypes(List<Notifier> builtIns) {
+        NotifierTypes t = notifierTypes;
+        if (t == null) {
+            t = NotifierTypes.of(host, builtIns);
+            notifierTypes = t;
+            t.problems().forEach(p -> log.log(Log.Level.ERROR, "plugins", p));
+            log.info("plugins", "notifier types: " + (t.types().isEmpty() ? "none" : String.join(", ", t.types())));
+        }
+        return t;
     }
 
     /** Starts the checks of {@code config}, setting real servers' states through {@code services}. */

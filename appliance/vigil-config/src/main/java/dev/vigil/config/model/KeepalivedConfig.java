@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param vrrpInstances       {@code vrrp_instance} blocks
  * @param virtualServerGroups {@code virtual_server_group} blocks
  * @param virtualServers      {@code virtual_server} blocks
+ * @param notifiers           Vigil's {@code vigil_notifier} blocks, in file order
  * @param otherBlocks         top-level statements accepted but not modelled ({@code bfd_instance}, ...)
  * @param sourceFiles         every file read, in order
  */
@@ -26,7 +27,7 @@ public record KeepalivedConfig(GlobalDefs globalDefs, List<VirtualIp> staticIpad
                                List<VrrpScript> vrrpScripts, List<TrackFile> trackFiles,
                                List<VrrpSyncGroup> syncGroups, List<VrrpInstance> vrrpInstances,
                                List<VirtualServerGroup> virtualServerGroups, List<VirtualServer> virtualServers,
-                               List<ConfigNode> otherBlocks, List<Path> sourceFiles) {
+                               List<NotifierBlock> notifiers, List<ConfigNode> otherBlocks, List<Path> sourceFiles) {
     public KeepalivedConfig {
         staticIpaddresses = List.copyOf(staticIpaddresses);
         staticRoutes = List.copyOf(staticRoutes);
@@ -37,6 +38,7 @@ public record KeepalivedConfig(GlobalDefs globalDefs, List<VirtualIp> staticIpad
         vrrpInstances = List.copyOf(vrrpInstances);
         virtualServerGroups = List.copyOf(virtualServerGroups);
         virtualServers = List.copyOf(virtualServers);
+        notifiers = List.copyOf(notifiers);
         otherBlocks = List.copyOf(otherBlocks);
         sourceFiles = List.copyOf(sourceFiles);
     }

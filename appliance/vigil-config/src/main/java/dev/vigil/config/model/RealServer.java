@@ -19,12 +19,15 @@ import java.util.List;
  * @param alpha            {@code alpha}, else the virtual server's
  * @param virtualhost      {@code virtualhost}, else the virtual server's, or {@code null}: the {@code Host}
  *                         its {@code HTTP_GET}/{@code SSL_GET} checkers send when they name none
+ * @param smtpAlert        {@code smtp_alert}, or {@code null} when not given (the virtual server's, then
+ *                         {@code global_defs} decide)
  * @param checkers         health checkers; the server is alive only when all are up
  * @param ref              where the block starts
  */
 public record RealServer(InetAddress address, Integer port, int weight, LvsMethod lvsMethod,
                          boolean inhibitOnFailure, String notifyUp, String notifyDown, int uthreshold,
-                         int lthreshold, boolean alpha, String virtualhost, List<Checker> checkers, SourceRef ref) {
+                         int lthreshold, boolean alpha, String virtualhost, Boolean smtpAlert, List<Checker> checkers,
+                         SourceRef ref) {
     public RealServer {
         checkers = List.copyOf(checkers);
     }

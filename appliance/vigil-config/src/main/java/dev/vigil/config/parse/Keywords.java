@@ -12,7 +12,12 @@ public final class Keywords {
             "use_pid_dir", "child_wait_time", "linkbeat_use_polling", "linkbeat_interfaces",
             "interface_up_down_delays", "track_group", "static_ipaddress", "static_routes", "static_rules",
             "track_file", "vrrp_track_file", "vrrp_track_process", "vrrp_script", "vrrp_sync_group", "garp_group",
-            "vrrp_instance", "bfd_instance", "virtual_server_group", "virtual_server", "SSL");
+            "vrrp_instance", "bfd_instance", "virtual_server_group", "virtual_server", "SSL",
+            // Vigil's own
+            "vigil_notifier");
+
+    /** The keywords of a {@code vigil_notifier} block the host reads itself; the rest belong to the notifier. */
+    public static final Set<String> NOTIFIER = Set.of("type", "events", "timeout");
 
     /** {@code global_defs}. */
     public static final Set<String> GLOBAL = Set.of("router_id", "lvs_id", "notification_email",

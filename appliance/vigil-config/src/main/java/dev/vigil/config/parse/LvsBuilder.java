@@ -396,6 +396,7 @@ final class LvsBuilder {
         boolean inhibit = vsInhibit;
         String up = null;
         String down = null;
+        Boolean smtpAlert = null;
         int uthr = 0;
         int lthr = 0;
         Duration connectTimeout = null;
@@ -427,7 +428,7 @@ final class LvsBuilder {
                 case "warmup" -> warmup = a.seconds(c, 0, 0, 2_147_483);
                 case "delay_loop" -> delayLoop = a.seconds(c, 0, 0.000001, 2_147_483);
                 case "virtualhost" -> virtualhost = c.args().isEmpty() ? null : c.args().get(0).text();
-                case "smtp_alert" -> a.bool(c, 0);
+                case "smtp_alert" -> smtpAlert = a.bool(c, 0);
                 default -> {
                     if (Keywords.CHECKERS.contains(c.name())) {
                         d.error(c.ref(), "\"" + c.name() + "\" needs a { } block");
@@ -448,7 +449,7 @@ final class LvsBuilder {
         }
         boolean rsAlpha = rsDefaults.alpha() != null && rsDefaults.alpha();
         return new RealServer(ip, port, weight, method, inhibit, up, down, uthr, lthr, rsAlpha, rsDefaults.virtualhost(),
-                checkers, n.ref());
+                smtpAlert, checkers, n.ref());
     }
 
     private static Set<String> union(Set<String> x, Set<String> y) {

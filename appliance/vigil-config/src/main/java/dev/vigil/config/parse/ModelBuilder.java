@@ -8,6 +8,7 @@ import dev.vigil.config.Token;
 import dev.vigil.config.model.Authentication;
 import dev.vigil.config.model.ForwarderBackend;
 import dev.vigil.config.model.GlobalDefs;
+import dev.vigil.config.model.NotifierBlock;
 import dev.vigil.config.model.KeepalivedConfig;
 import dev.vigil.config.model.LvsFlushOnStop;
 import dev.vigil.config.model.NotifyFifo;
@@ -57,6 +58,7 @@ public final class ModelBuilder {
     private final Map<String, VrrpScript> scripts = new LinkedHashMap<>();
     private final Map<String, TrackFile> trackFiles = new LinkedHashMap<>();
     private final List<ConfigNode> other = new ArrayList<>();
+    private final Map<String, NotifierBlock> notifiers = new LinkedHashMap<>();
 
     /** A builder for one load. */
     public ModelBuilder(LoadOptions options, Diagnostics diags) {
@@ -129,6 +131,11 @@ public final class ModelBuilder {
                         lvs.virtualServer(n);
                     }
                 }
+                case "vigil_notifier" -> {
+                    if (block(n) && named(n)) {
+                        notifier(n);
+                    }
+                }
                 default -> {
                     if (Keywords.TOP.contains(n.name())) {
                         other.add(n);
@@ -151,7 +158,8 @@ public final class ModelBuilder {
             d.warning(new SourceRef(files.get(0), 1, 1), "no vrrp_instance or virtual_server is defined");
         }
         return new KeepalivedConfig(g, statics, staticRoutes, staticRules, List.copyOf(scripts.values()),
-                List.copyOf(trackFiles.values()), groups, instances, vs.groups(), vs.servers(), other, files);
+                List.copyOf(trackFiles.values()), groups, instances, vs.groups(), vs.servers(),
+                List.copyOf(notifiers.values()), other, files);
     }
 
     // ---------------------------------------------------------------- shared helpers
@@ -201,6 +209,48 @@ public final class ModelBuilder {
     RouteSpec route(ConfigNode c) {
         List<String> words = new ArrayList<>(c.words().stream().map(Token::text).toList());
         return new RouteSpec(words, c.ref());
+    }
+
+    // ---------------------------------------------------------------- vigil_notifier
+
+    /**
+     * {@code vigil_notifier NAME { type T ... }}: the name is unique, {@code type} is given exactly
+     * once with one word. The other lines are the notifier's, checked by the daemon and the plugin.
+     */
+    private void notifier(ConfigNode n) {
+        String name = n.args().get(0).text();
+        if (n.args().size() > 1) {
+            d.warning(n.args().get(1).ref(), "\"vigil_notifier\" takes one name; \"" + n.args().get(1).text()
+                    + "\" ignored");
+        }
+        NotifierBlock earlier = notifiers.get(name);
+        if (earlier != null) {
+            d.error(n.args().get(0).ref(), "vigil_notifier " + name + " is already defined at " + where(earlier.ref()));
+            return;
+        }
+        ConfigNode typeLine = null;
+        for (ConfigNode c : n.children()) {
+            if (!c.name().equals("type")) {
+                continue;
+            }
+            if (typeLine != null) {
+                d.error(c.ref(), "\"type\" is given twice in vigil_notifier " + name + " (first at "
+                        + where(typeLine.ref()) + ")");
+                return;
+            }
+            typeLine = c;
+        }
+        if (typeLine == null) {
+            d.error(n.ref(), "vigil_notifier " + name + " needs a \"type\" line (e.g. type webhook)");
+            return;
+        }
+        if (typeLine.args().size() != 1) {
+            d.error(typeLine.ref(), "\"type\" expects one word, the notifier type (e.g. type webhook), got "
+                    + typeLine.args().size());
+            return;
+        }
+        noBlock(typeLine);
+        notifiers.put(name, new NotifierBlock(name, typeLine.args().get(0).text(), n));
     }
 
     // ---------------------------------------------------------------- global_defs

@@ -7,6 +7,7 @@ import dev.vigil.config.model.RealServer;
 import dev.vigil.config.model.VirtualServer;
 import dev.vigil.config.model.VirtualServerGroup;
 import dev.vigil.daemon.Log;
+import dev.vigil.daemon.event.LvsNotice;
 import dev.vigil.daemon.track.EventLog;
 import dev.vigil.kernel.KernelException;
 import dev.vigil.kernel.forward.ApplyReport;
@@ -90,6 +91,30 @@ public final class ServiceManager implements AutoCloseable {
          * @param stopping whether the daemon is shutting down (keepalived gives such scripts one second)
          */
         void run(String subject, String event, String command, String fifoLine, boolean stopping);
+
+        /**
+         * A real server went up or down: by default only keepalived's notification ({@link #run});
+         * the daemon publishes the event, with the notification, on its event bus.
+         *
+         * @param virtualServer the virtual server's name ({@link ServiceMapper#virtualName})
+         * @param realServer    the real server's address ({@link ServiceMapper#realServerAddress})
+         * @param reason        the checker's result or the command that set it
+         */
+        default void realServer(String virtualServer, String realServer, boolean up, String reason, LvsNotice notice) {
+            run(notice.subject(), notice.event(), notice.command(), notice.fifoLine(), notice.stopping());
+        }
+
+        /**
+         * A virtual server gained or lost its quorum: by default only keepalived's notification.
+         *
+         * @param from    {@code UP}, {@code DOWN}, or {@code START} when it starts without its quorum
+         * @param healthy the live weight
+         * @param quorum  the weight it had to reach ({@code quorum + hysteresis}) or fell below
+         *                ({@code quorum - hysteresis})
+         */
+        default void quorum(String virtualServer, String from, boolean up, long healthy, long quorum, LvsNotice notice) {
+            run(notice.subject(), notice.event(), notice.command(), notice.fifoLine(), notice.stopping());
+        }
     }
 
     /** Opens the forwarder the configuration asks for. */
@@ -377,7 +402,7 @@ public final class ServiceManager implements AutoCloseable {
             if (was != up) {
                 alive.put(e.getKey(), up);
                 log.info(SUBJECT, "real server " + e.getKey() + " " + (up ? "up" : "down") + " (" + cause + ")");
-                realServerNotify(m.server(), m.real(), up, false);
+                realServerNotify(m.server(), m.real(), up, false, cause);
             }
         }
         if (changes.isEmpty() || changes.stream().allMatch(c -> c.wasUp() == c.up())) {
@@ -503,7 +528,7 @@ public final class ServiceManager implements AutoCloseable {
                     + (vs.sorryServer() != null ? "; the sorry server " + vs.sorryServer() + " serves" : ""));
             // keepalived tells a start without quorum only when it brings the sorry server in.
             if (vs.sorryServer() != null) {
-                virtualServerNotify(vs, false, false);
+                virtualServerNotify(vs, "START", false, c.liveWeight(), up, false);
             }
             return;
         }
@@ -513,21 +538,24 @@ public final class ServiceManager implements AutoCloseable {
             log.warn(SUBJECT, name + " lost its quorum: live weight " + c.liveWeight() + " < " + Math.max(down, 1)
                     + (vs.sorryServer() != null ? "; the sorry server " + vs.sorryServer() + " replaces the real servers" : ""));
         }
-        virtualServerNotify(vs, c.up(), false);
+        virtualServerNotify(vs, c.up() ? "DOWN" : "UP", c.up(), c.liveWeight(), c.up() ? up : Math.max(down, 1), false);
     }
 
     /** A real server's {@code notify_up}/{@code notify_down} (when configured) and FIFO line. */
-    private void realServerNotify(VirtualServer vs, RealServer rs, boolean up, boolean stopping) {
+    private void realServerNotify(VirtualServer vs, RealServer rs, boolean up, boolean stopping, String reason) {
         Map<String, VirtualServerGroup> byName = new HashMap<>();
         groups.forEach(g -> byName.put(g.name(), g));
-        notifier.run(ServiceMapper.realServerName(vs, rs), up ? "UP" : "DOWN", up ? rs.notifyUp() : rs.notifyDown(),
-                LvsFifoLines.realServer(vs, rs, servers, byName, up), stopping);
+        LvsNotice notice = new LvsNotice(ServiceMapper.realServerName(vs, rs), up ? "UP" : "DOWN",
+                up ? rs.notifyUp() : rs.notifyDown(), LvsFifoLines.realServer(vs, rs, servers, byName, up), stopping);
+        notifier.realServer(ServiceMapper.virtualName(vs), ServiceMapper.realServerAddress(vs, rs), up, reason, notice);
     }
 
     /** A virtual server's {@code quorum_up}/{@code quorum_down} (when configured) and FIFO line. */
-    private void virtualServerNotify(VirtualServer vs, boolean up, boolean stopping) {
-        notifier.run(ServiceMapper.virtualName(vs), up ? "QUORUM_UP" : "QUORUM_DOWN", up ? vs.quorumUp() : vs.quorumDown(),
-                LvsFifoLines.virtualServer(vs, servers, up), stopping);
+    private void virtualServerNotify(VirtualServer vs, String from, boolean up, long healthy, long quorum,
+                                     boolean stopping) {
+        LvsNotice notice = new LvsNotice(ServiceMapper.virtualName(vs), up ? "QUORUM_UP" : "QUORUM_DOWN",
+                up ? vs.quorumUp() : vs.quorumDown(), LvsFifoLines.virtualServer(vs, servers, up), stopping);
+        notifier.quorum(ServiceMapper.virtualName(vs), from, up, healthy, quorum, notice);
     }
 
     private void doStop(boolean release) {
@@ -547,11 +575,11 @@ public final class ServiceManager implements AutoCloseable {
                 if (flushOnStop == LvsFlushOnStop.NONE) {
                     for (RealServer rs : vs.realServers()) {
                         if (Boolean.TRUE.equals(alive.get(ServiceMapper.realServerName(vs, rs)))) {
-                            realServerNotify(vs, rs, false, true);
+                            realServerNotify(vs, rs, false, true, "shutdown");
                         }
                     }
                 }
-                virtualServerNotify(vs, false, true);
+                virtualServerNotify(vs, "UP", false, 0, vs.quorum(), true);
             }
             try {
                 if (flushOnStop == LvsFlushOnStop.FULL) {

@@ -100,7 +100,12 @@ public final class ServiceMapper {
 
     /** A real server's name in the health set: {@code [10.0.0.2]:80 of [10.0.0.1]:tcp:80}. */
     public static String realServerName(VirtualServer vs, RealServer rs) {
-        return "[" + rs.address().getHostAddress() + "]:" + port(vs, rs) + " of " + virtualName(vs);
+        return realServerAddress(vs, rs) + " of " + virtualName(vs);
+    }
+
+    /** A real server's address and port as events name it: {@code [10.0.0.2]:80}. */
+    public static String realServerAddress(VirtualServer vs, RealServer rs) {
+        return "[" + rs.address().getHostAddress() + "]:" + port(vs, rs);
     }
 
     /**

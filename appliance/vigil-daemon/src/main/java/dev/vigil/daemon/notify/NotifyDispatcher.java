@@ -1,10 +1,12 @@
 package dev.vigil.daemon.notify;
 
+import dev.vigil.api.NotifierEvent;
 import dev.vigil.config.model.GlobalDefs;
 import dev.vigil.config.model.KeepalivedConfig;
 import dev.vigil.config.model.NotifyFifo;
 import dev.vigil.config.model.VrrpInstance;
 import dev.vigil.config.model.VrrpSyncGroup;
+import dev.vigil.daemon.event.LvsNotice;
 import dev.vigil.daemon.track.EventLog;
 import dev.vigil.daemon.track.ScriptCommand;
 import dev.vigil.daemon.track.ScriptProcess;
@@ -181,6 +183,37 @@ public final class NotifyDispatcher implements AutoCloseable {
             fifoScripts.add(ScriptProcess.start(cmd));
         } catch (IOException | IllegalArgumentException e) {
             log.warn(NAME, "cannot start FIFO script " + script + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The dispatcher's subscription to the daemon's event bus, the one path its events come by: a
+     * {@code vrrp.instance} or {@code vrrp.group} event into MASTER, BACKUP, FAULT or STOP runs
+     * {@link #instanceChanged} or {@link #groupChanged}; a forwarder event carrying keepalived's
+     * notice runs {@link #lvsEvent}; other events are not keepalived's and are ignored. Returns at once.
+     */
+    public void accept(NotifierEvent event, LvsNotice lvs) {
+        if (lvs != null) {
+            lvsEvent(lvs.subject(), lvs.event(), lvs.command(), lvs.fifoLine(), lvs.stopping());
+            return;
+        }
+        String to = event.detail("to");
+        if (to == null || !STATES.contains(to)) {
+            return;
+        }
+        switch (event.type()) {
+            case NotifierEvent.VRRP_INSTANCE -> instanceChanged(event.detail("instance"), to, priority(event));
+            case NotifierEvent.VRRP_GROUP -> groupChanged(event.detail("group"), to);
+            default -> {
+            }
+        }
+    }
+
+    private static int priority(NotifierEvent event) {
+        try {
+            return Integer.parseInt(event.detail("priority"));
+        } catch (NumberFormatException | NullPointerException e) {
+            return 0;
         }
     }
 

@@ -2,10 +2,12 @@ package dev.vigil.daemon.plugin;
 
 import dev.vigil.api.HealthChecker;
 import dev.vigil.api.VipBackend;
+import dev.vigil.api.Notifier;
 import dev.vigil.config.model.KeepalivedConfig;
 import dev.vigil.config.parse.Keywords;
 import dev.vigil.daemon.Log;
 import dev.vigil.daemon.LogBridge;
+import dev.vigil.daemon.event.Contained;
 import org.pf4j.DefaultPluginManager;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
@@ -56,6 +58,7 @@ public final class PluginHost implements AutoCloseable {
     static final Duration CALL_LIMIT = Duration.ofSeconds(5);
 
     private static final Pattern KEYWORD = Pattern.compile("[A-Za-z][A-Za-z0-9_]*");
+    private static final Pattern NOTIFIER_TYPE = Pattern.compile("[A-Za-z][A-Za-z0-9_-]*");
 
     /**
      * The extension that owns a checker keyword.
@@ -80,6 +83,9 @@ public final class PluginHost implements AutoCloseable {
 
     /** The names of the daemon's own VIP backends, which no plugin may claim. */
     public static final Set<String> BUILT_IN_VIP_BACKENDS = Set.of("netlink", "vmac");
+    /** A {@link Notifier} extension of a plugin and one type it implements. */
+    public record NotifierType(String type, String pluginId, Notifier extension) {
+    }
 
     /**
      * One plugin as {@code vigil plugins} lists it.
@@ -89,7 +95,8 @@ public final class PluginHost implements AutoCloseable {
      * @param provider    {@code plugin.provider}, or empty
      * @param description {@code plugin.description}, or empty
      * @param state       PF4J's state: {@code STARTED}, {@code FAILED}, {@code DISABLED}, ...
-     * @param keywords    the checker keywords it provides (a contested one is listed too)
+     * @param keywords    the checker keywords it provides (a contested one is listed too), then its
+     *                    notifier types as {@code notifier:TYPE}
      * @param problem     why it failed, or {@code null}
      */
     public record PluginInfo(String id, String version, String provider, String description, String state,
@@ -114,6 +121,7 @@ public final class PluginHost implements AutoCloseable {
     private final Map<String, List<String>> keywordsByPlugin = new TreeMap<>();
     private final List<Problem> problems = new ArrayList<>();
     private final Map<String, VipPlugin> vipBackends = new TreeMap<>();
+    private final Map<String, List<NotifierType>> notifierClaims = new TreeMap<>();
 
     private PluginHost(Path directory, DefaultPluginManager manager) {
         this.directory = directory;
@@ -198,6 +206,11 @@ public final class PluginHost implements AutoCloseable {
                 }
             }
         }
+        for (PluginWrapper w : manager.getPlugins()) {
+            if (w.getPluginState() == PluginState.STARTED) {
+                loadNotifiers(w.getPluginId());
+            }
+        }
         loadVipBackends();
         Map<String, Checker> owned = new TreeMap<>();
         claims.forEach((kw, owners) -> {
@@ -264,6 +277,46 @@ public final class PluginHost implements AutoCloseable {
     /** The VIP backends plugins provide, by name (built-in ones are not listed). */
     public Map<String, VipPlugin> vipBackends() {
         return Collections.unmodifiableMap(vipBackends);
+    }
+
+    /** The plugin's notifier extensions and the types each implements ({@code types()}, bounded in time). */
+    private void loadNotifiers(String id) {
+        List<Notifier> extensions;
+        try {
+            extensions = manager.getExtensions(Notifier.class, id);
+        } catch (RuntimeException | LinkageError e) {
+            problems.add(new Problem(true, "plugin " + id + ": its notifiers cannot be created: " + Contained.describe(e)));
+            return;
+        }
+        for (Notifier ext : extensions) {
+            Set<String> types;
+            try {
+                types = Contained.call(id + " " + ext.getClass().getSimpleName() + ".types()",
+                        ext.getClass().getClassLoader(), CALL_LIMIT, ext::types);
+            } catch (Contained.Failure f) {
+                problems.add(new Problem(true, "plugin " + id + ": " + f.getMessage() + "; its notifier is not used"));
+                continue;
+            }
+            for (String type : types == null ? Set.<String>of() : new TreeSet<>(types)) {
+                if (type == null || !NOTIFIER_TYPE.matcher(type).matches()) {
+                    problems.add(new Problem(true, "plugin " + id + " claims notifier type \"" + type
+                            + "\", which is not a type (letters, digits, _ and -, starting with a letter); ignored"));
+                    continue;
+                }
+                keywordsByPlugin.get(id).add("notifier:" + type);
+                notifierClaims.computeIfAbsent(type, k -> new ArrayList<>()).add(new NotifierType(type, id, ext));
+            }
+        }
+    }
+
+    /**
+     * Every notifier type the plugins implement, with each plugin claiming it (more than one: the
+     * type is contested, and the event package refuses it).
+     */
+    public Map<String, List<NotifierType>> notifierClaims() {
+        Map<String, List<NotifierType>> out = new TreeMap<>();
+        notifierClaims.forEach((t, l) -> out.put(t, List.copyOf(l)));
+        return Collections.unmodifiableMap(out);
     }
 
     /** Why {@code keyword} cannot be a checker keyword, or {@code null}. */

@@ -68,6 +68,19 @@ public final class ScriptProcess {
      * @throws IOException when the program (or the identity switch) cannot be started
      */
     public static ScriptProcess start(ScriptCommand command) throws IOException {
+        return start(command, java.util.Map.of(), null);
+    }
+
+    /**
+     * Starts {@code command} with {@code env} added to the daemon's environment, after taking out
+     * the inherited variables whose names start with {@code ownPrefix} (so that the command sees
+     * only the ones given under that prefix).
+     *
+     * @param ownPrefix e.g. {@code VIGIL_}, or {@code null} to keep every inherited variable
+     * @throws IOException when the program (or the identity switch) cannot be started
+     */
+    public static ScriptProcess start(ScriptCommand command, java.util.Map<String, String> env, String ownPrefix)
+            throws IOException {
         List<String> argv = new ArrayList<>();
         argv.add(SETSID);
         if (command.user() != null && !command.user().equals(System.getProperty("user.name"))) {
@@ -84,6 +97,10 @@ public final class ScriptProcess {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
+        if (ownPrefix != null) {
+            pb.environment().keySet().removeIf(k -> k.startsWith(ownPrefix));
+        }
+        pb.environment().putAll(env);
         return new ScriptProcess(pb.start());
     }
 

@@ -78,6 +78,19 @@ public final class TrackerManager implements AutoCloseable {
         }
     }
 
+    /** Receives each tracker's change of state; called on tracker threads, must return at once. */
+    @FunctionalInterface
+    public interface ChangeListener {
+        /**
+         * @param tracker   {@code script chk_nginx}, {@code interface eth1} or {@code file maint}
+         * @param from      the state before ({@code INIT}, {@code OK}, {@code FAILED}; {@code UP}, {@code DOWN};
+         *                  a file's value)
+         * @param to        the state now
+         * @param instances the instances it counts for, comma-separated
+         */
+        void changed(String tracker, String from, String to, String instances);
+    }
+
     /** A snapshot of one script for observers. */
     public record ScriptStats(String name, String status, long runs, long failures) {
     }
@@ -90,6 +103,8 @@ public final class TrackerManager implements AutoCloseable {
     private final Map<String, FileState> files = new LinkedHashMap<>();
     private final Map<String, Boolean> links = new HashMap<>();
     private final Map<String, Tracking> pushed = new HashMap<>();
+    private final ChangeListener listener;
+    private final Map<String, ScriptTracker.Status> scriptStates = new HashMap<>();
     private ScheduledExecutorService filePoller;
     private volatile boolean closed;
 
@@ -100,6 +115,15 @@ public final class TrackerManager implements AutoCloseable {
      * @param log         state changes, one line each
      */
     public TrackerManager(KeepalivedConfig config, LinkMonitor linkMonitor, TrackingSink sink, EventLog log) {
+        this(config, linkMonitor, sink, log, (tracker, from, to, instances) -> { });
+    }
+
+    /**
+     * @param listener told of every tracker's change of state (a script's result, a link, a file's value)
+     */
+    public TrackerManager(KeepalivedConfig config, LinkMonitor linkMonitor, TrackingSink sink, EventLog log,
+                          ChangeListener listener) {
+        this.listener = Objects.requireNonNull(listener, "listener");
         this.linkMonitor = linkMonitor;
         this.sink = Objects.requireNonNull(sink, "sink");
         this.log = Objects.requireNonNull(log, "log");
@@ -188,7 +212,10 @@ public final class TrackerManager implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             error = e.getMessage();
         }
-        return new ScriptTracker(s, cmd, error, log, t -> recompute());
+        return new ScriptTracker(s, cmd, error, log, t -> {
+            scriptChanged(t);
+            recompute();
+        });
     }
 
     /**
@@ -207,6 +234,9 @@ public final class TrackerManager implements AutoCloseable {
                 links.computeIfPresent(l.name(), (k, v) -> l.up());
             }
             linkMonitor.subscribe(linkListener);
+        }
+        synchronized (scriptStates) {
+            scripts.forEach((name, t) -> scriptStates.put(name, t.status()));
         }
         for (String inst : bindings.keySet()) {
             Tracking t = compute(inst);
@@ -288,6 +318,8 @@ public final class TrackerManager implements AutoCloseable {
             synchronized (this) {
                 if (v != f.value) {
                     log.info(f.config.name(), "value " + f.value + " -> " + v + " (" + f.config.file() + ")");
+                    listener.changed(Kind.FILE.label + " " + f.config.name(), Integer.toString(f.value),
+                            Integer.toString(v), instancesOf(Kind.FILE, f.config.name()));
                     f.value = v;
                     changed = true;
                 }
@@ -296,6 +328,29 @@ public final class TrackerManager implements AutoCloseable {
         if (changed) {
             recompute();
         }
+    }
+
+    /** Tells the listener of a script whose status differs from the one told last (or its initial one). */
+    private void scriptChanged(ScriptTracker t) {
+        ScriptTracker.Status now = t.status();
+        ScriptTracker.Status before;
+        synchronized (scriptStates) {
+            before = scriptStates.put(t.name(), now);
+        }
+        if (before != now && !closed) {
+            listener.changed(Kind.SCRIPT.label + " " + t.name(), before.name(), now.name(), instancesOf(Kind.SCRIPT, t.name()));
+        }
+    }
+
+    /** The instances a tracker counts for, comma-separated. */
+    private String instancesOf(Kind kind, String name) {
+        List<String> out = new ArrayList<>();
+        bindings.forEach((inst, list) -> {
+            if (list.stream().anyMatch(b -> b.kind() == kind && b.name().equals(name))) {
+                out.add(inst);
+            }
+        });
+        return String.join(",", out);
     }
 
     private void linkChanged(LinkInfo l) {
@@ -311,6 +366,8 @@ public final class TrackerManager implements AutoCloseable {
             log.log(l.up() ? dev.vigil.daemon.Log.Level.INFO : dev.vigil.daemon.Log.Level.WARN, l.name(),
                     (before ? "UP" : "DOWN") + " -> " + (l.up() ? "UP" : "DOWN") + " (tracked interface)");
         }
+        listener.changed(Kind.INTERFACE.label + " " + l.name(), l.up() ? "DOWN" : "UP", l.up() ? "UP" : "DOWN",
+                instancesOf(Kind.INTERFACE, l.name()));
         recompute();
     }
 
