@@ -356,11 +356,7 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
 
     def "an element re-written because its slots moved keeps its counter"() {
         given: 'connections made in the namespace itself go through the output chain; a veth link routes them'
-        sh('ip', '-n', ns, 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1')
-        sh('ip', '-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'd0')
-        sh('ip', '-n', ns, 'link', 'set', 'd0', 'up')
-        sh('ip', '-n', ns, 'link', 'set', 'd1', 'up')
-        sh('ip', '-n', ns, 'route', 'add', '198.51.100.0/24', 'dev', 'd0')
+        routeRealServers()
         def f = forwarder()
         f.apply(variety())
 
@@ -384,11 +380,7 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
 
     def "the conntrack entries of a removed NAT destination go, those of the others and of a quiesced one stay"() {
         given: 'connections made in the namespace itself go through the output chain; a veth link routes them'
-        sh('ip', '-n', ns, 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1')
-        sh('ip', '-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'd0')
-        sh('ip', '-n', ns, 'link', 'set', 'd0', 'up')
-        sh('ip', '-n', ns, 'link', 'set', 'd1', 'up')
-        sh('ip', '-n', ns, 'route', 'add', '198.51.100.0/24', 'dev', 'd0')
+        routeRealServers()
         def f = forwarder()
         f.apply(variety())
         def web2 = { List ds -> variety().with(VirtualService.of(Service.of(web, 'wrr'), ds)) }
@@ -425,11 +417,7 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
 
     def "hundreds of conntrack entries go in one apply, after a transaction has sized the socket's send buffer"() {
         given: 'as above; the first apply is an nf_tables transaction of a few kilobytes'
-        sh('ip', '-n', ns, 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1')
-        sh('ip', '-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'd0')
-        sh('ip', '-n', ns, 'link', 'set', 'd0', 'up')
-        sh('ip', '-n', ns, 'link', 'set', 'd1', 'up')
-        sh('ip', '-n', ns, 'route', 'add', '198.51.100.0/24', 'dev', 'd0')
+        routeRealServers()
         def f = forwarder()
         def pool = VirtualService.of(Service.of(web, 'rr'), [Destination.nat(ip('198.51.100.1'), 8080)])
         f.apply(DesiredState.of(pool))
@@ -450,11 +438,7 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
 
     def "past sixteen removed real servers one dump of the whole table replaces a filtered dump each"() {
         given: 'web with 20 real servers, and another service whose connections stay'
-        sh('ip', '-n', ns, 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1')
-        sh('ip', '-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'd0')
-        sh('ip', '-n', ns, 'link', 'set', 'd0', 'up')
-        sh('ip', '-n', ns, 'link', 'set', 'd1', 'up')
-        sh('ip', '-n', ns, 'route', 'add', '198.51.100.0/24', 'dev', 'd0')
+        routeRealServers()
         def f = forwarder()
         def many = (1..20).collect { Destination.nat(ip("198.51.100.${it}"), 8080) }
         def other = VirtualService.of(Service.of(ServiceKey.of(ip('192.0.2.13'), 25, Protocol.TCP), 'rr'),
@@ -474,6 +458,19 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(43, 34, null)
         repliesFrom().size() == 3
         repliesFrom().values().every { it == 2 }
+    }
+
+    /**
+     * A veth pair in the forwarder's namespace, 192.0.2.1/24 on d0, routing the real servers'
+     * 198.51.100.0/24 out of it: connections made in the namespace itself go through the output
+     * chain and are DNATed there; nobody answers them, so they stay in conntrack as SYN_SENT.
+     */
+    void routeRealServers() {
+        sh('ip', '-n', ns, 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1')
+        sh('ip', '-n', ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'd0')
+        sh('ip', '-n', ns, 'link', 'set', 'd0', 'up')
+        sh('ip', '-n', ns, 'link', 'set', 'd1', 'up')
+        sh('ip', '-n', ns, 'route', 'add', '198.51.100.0/24', 'dev', 'd0')
     }
 
     /**
