@@ -1,5 +1,6 @@
 package dev.vigil.it
 
+import groovy.json.JsonSlurper
 import spock.lang.Requires
 import spock.lang.Shared
 import spock.lang.Specification
@@ -12,34 +13,45 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Duration
 import java.time.Instant
+import java.time.temporal.ChronoUnit
 import java.util.zip.ZipEntry
 import java.util.zip.ZipOutputStream
 
 /**
  * Every event type the daemon emits reaching every notifier once and only once. One Vigil node
- * runs two notifiers side by side: the built-in {@code script} notifier, whose command writes each
- * event's environment and arguments as one line, and a third party's notifier plugin (compiled
- * here, zipped, installed beside the build's plugins) that writes each event it is given as one
- * line. The node goes through everything it can tell today:
+ * runs a notifier of every type Vigil ships, and a third party's, side by side: the built-in
+ * {@code script} notifier, whose command writes each event's environment and arguments as one
+ * line; a third party's notifier plugin (compiled here, zipped, installed beside the build's
+ * plugins) that writes each event it is given as one line; a {@code webhook} notifier posting to
+ * the webhook plugin's specs' {@code receiver.py}, which records each request and checks its
+ * signature; and a {@code mail} notifier (no {@code events} filter, so it gets everything) mailing
+ * through aiosmtpd, which records each message. The node goes through everything it can tell today:
  *
  * <pre>
  *   lb 10.78.0.1 (Vigil: VI_1 in sync group G1, priority 100; VS 10.78.0.100:80 -> rs:8080, quorum 1)
  *   kp 10.78.0.2 (keepalived: VI_1, priority 150, started once lb is MASTER)
  *   rs 10.78.0.11 (python3's HTTP server on 8080, TCP_CHECK)
+ *   ops 10.78.0.50 (receiver.py on 8080, aiosmtpd on 25)
  * </pre>
  *
  * start; VI_1 and G1 to BACKUP, then MASTER alone, then BACKUP when keepalived preempts; the
  * vrrp_script's first result, then its failure; the real server down (and the quorum lost), then
- * up (quorum gained); a reload that changes nothing else; the stop (VI_1 STOP). Both notifiers
- * received exactly that list, each event once, with the fields NotifierEvent documents.
+ * up (quorum gained); a reload that changes nothing else; the stop (VI_1 STOP). Every notifier
+ * received exactly that list, in that order, each event once (the webhook receiver by the body's
+ * {@code id} and {@code event}, the mail server one message per event with a subject naming it),
+ * with the fields NotifierEvent documents.
  */
 @Stepwise
-@Requires({ NetnsLab.usable() && KeepalivedNode.present() })
+@Requires({ NetnsLab.usable() && KeepalivedNode.present() && MailHost.present() })
 class NotifierEventsSpec extends Specification {
 
     static final String VIP = '10.78.0.100'
     static final String VS = '[10.78.0.100]:tcp:80'
     static final String RS = '[10.78.0.11]:8080'
+    static final String OPS = '10.78.0.50'
+    static final String SECRET = 's3cret'
+    static final Path RECEIVER_PY = Path.of(System.getProperty('vigil.root', '..'),
+            'plugins', 'notify-webhook', 'src', 'test', 'resources', 'receiver.py').toAbsolutePath().normalize()
 
     /** The fields of each type, as {@code dev.vigil.api.NotifierEvent} documents them. */
     static final Map<String, List<String>> FIELDS = [
@@ -62,15 +74,29 @@ class NotifierEventsSpec extends Specification {
     @Shared Path flag
     @Shared Path scriptOut
     @Shared Path pluginOut
+    @Shared Path webhookRecord
+    @Shared MailHost.Recorder mailServer
     @Shared Path plugins
     @Shared Instant begun
 
     def setupSpec() {
         begun = Instant.now()
+        assert Files.exists(RECEIVER_PY): "no ${RECEIVER_PY}"
         lab = new NetnsLab().host('lb', '10.78.0.1/24').host('kp', '10.78.0.2/24').host('rs', '10.78.0.11/24')
+                .host('ops', OPS + '/24')
         flag = lab.dir.resolve('maintenance')
         scriptOut = lab.dir.resolve('script-notifier.log')
         pluginOut = lab.dir.resolve('plugin-notifier.log')
+        webhookRecord = lab.dir.resolve('webhook.jsonl')
+
+        // The webhook receiver (answers 204, checks the signature) and the mail server on ops.
+        lab.spawn('ops', lab.dir.resolve('receiver.out'), ['/usr/bin/python3', RECEIVER_PY.toString(), '--bind', OPS,
+                                                           '--port', '8080', '--record', webhookRecord.toString(), '--secret', SECRET])
+        NetnsLab.waitFor(Duration.ofSeconds(30), 'the webhook receiver listening') {
+            Path out = lab.dir.resolve('receiver.out')
+            Files.exists(out) && Files.readString(out).contains('listening')
+        }
+        mailServer = new MailHost.Recorder(lab, 'ops', OPS, 25)
 
         // The script notifier's command: one line per event, "ARGS|VIGIL_A=x|VIGIL_B=y|..." (sorted by name).
         Path rec = lab.write('record-event.sh', "#!/bin/sh\n" +
@@ -137,6 +163,18 @@ class NotifierEventsSpec extends Specification {
                 type recorder
                 file ${pluginOut}
             }
+            vigil_notifier by-webhook {
+                type webhook
+                url http://${OPS}:8080/hook
+                secret ${SECRET}
+            }
+            vigil_notifier by-mail {
+                type mail
+                smtp_server ${OPS} 25
+                smtp_helo_name lb-node.vigil.test
+                notification_email ops@vigil.test
+                notification_email_from vigil@lb-node.vigil.test
+            }
             """.stripIndent())
         lb.start()
     }
@@ -186,6 +224,57 @@ class NotifierEventsSpec extends Specification {
         }
     }
 
+    /**
+     * The webhook receiver's requests as events: [type, node, time, details, id, verified]. The
+     * details are the body's fields after {@code id}, {@code event}, {@code node} and {@code time}.
+     */
+    List<Map> webhookEvents() {
+        lines(webhookRecord).collect { String l ->
+            Map request = new JsonSlurper().parseText(l) as Map
+            Map body = new JsonSlurper().parseText(request.body as String) as Map
+            [type   : body.event, node: body.node, time: body.time, id: body.id, verified: request.verified, path: request.path,
+             details: body.findAll { k, v -> !(k in ['id', 'event', 'node', 'time']) }, keys: body.keySet() as List]
+        }
+    }
+
+    /**
+     * The mail server's messages as events: [type, node, time, details, subject, envelope]. The
+     * body lists the event's fields after its first line: {@code event}, {@code node}, {@code time},
+     * then the details.
+     */
+    List<Map> mailEvents() {
+        mailServer.messages().collect { Map m ->
+            MailHost.Received mail = m.message as MailHost.Received
+            Map<String, String> facts = mail.facts()
+            [type   : facts.event, node: facts.node, time: facts.time, subject: mail.header('Subject'), first: mail.body.readLines()[0],
+             details: facts.findAll { k, v -> !(k in ['event', 'node', 'time']) }, envelope: m.subMap('mail_from', 'rcpt_to', 'tls', 'helo')]
+        }
+    }
+
+    /** The subject the mail notifier gives an event of this spec (plugins/README.md, the mail notifier's table). */
+    static String mailSubject(Map e) {
+        Map d = e.details
+        String state = d.to == 'STOP' ? 'Stopping' : "Entering ${d.to} state"
+        String s
+        switch (e.type) {
+            case 'vrrp.instance': s = "VRRP Instance ${d.instance} - ${state}"; break
+            case 'vrrp.group': s = "VRRP Group ${d.group} - ${state}"; break
+            case ~/real_server\..*/: s = "Realserver ${d.real_server} of virtual server ${d.virtual_server} - ${d.to}"; break
+            case ~/quorum\..*/: s = "Virtualserver ${d.virtual_server} - ${d.to}"; break
+            case 'tracker': s = "Tracker ${d.tracker} - ${d.to}"; break
+            case 'daemon.start': s = 'Vigil - Starting'; break
+            case 'daemon.stop': s = 'Vigil - Stopping'; break
+            case 'daemon.reload': s = "Vigil - Reload ${d.result}"; break
+            default: s = "Event ${e.type}"
+        }
+        "[${e.node}] ${s}".toString()
+    }
+
+    /** An event as the notifiers are compared: type, node, time to the millisecond, every detail. */
+    static List same(Map e) {
+        [e.type, e.node, Instant.parse(e.time as String).truncatedTo(ChronoUnit.MILLIS), e.details as Map]
+    }
+
     /** An event as the list compares it: its type and the details that identify it. */
     static String signature(Map e) {
         Map d = e.details
@@ -200,17 +289,19 @@ class NotifierEventsSpec extends Specification {
         }
     }
 
-    void awaitBoth(String what, Closure<Boolean> seen) {
-        NetnsLab.waitFor(Duration.ofSeconds(20), "${what}\n--- script notifier:\n${-> lines(scriptOut).join('\n')}" +
-                "\n--- plugin notifier:\n${-> lines(pluginOut).join('\n')}\n--- lb log:\n${-> lb.logText()}") {
-            seen(scriptEvents().collect { signature(it) }) && seen(pluginEvents().collect { signature(it) })
+    /** Waits until {@code seen} holds for the events of every notifier. */
+    void awaitAll(String what, Closure<Boolean> seen) {
+        NetnsLab.waitFor(Duration.ofSeconds(30), "${what}\n--- script notifier:\n${-> lines(scriptOut).join('\n')}" +
+                "\n--- plugin notifier:\n${-> lines(pluginOut).join('\n')}\n--- webhook receiver:\n${-> lines(webhookRecord).join('\n')}" +
+                "\n--- mail server:\n${-> mailServer.messages()*.message*.header('Subject').join('\n')}\n--- lb log:\n${-> lb.logText()}") {
+            [scriptEvents(), pluginEvents(), webhookEvents(), mailEvents()].every { List<Map> events -> seen(events.collect { signature(it) }) }
         }
     }
 
     def 'start: daemon.start, VI_1 and G1 to BACKUP then MASTER, the script tracker\'s first result'() {
         expect:
         lb.awaitTransition('VI_1', 'MASTER', Duration.ofSeconds(20))
-        awaitBoth('start events') { List<String> s ->
+        awaitAll('start events') { List<String> s ->
             s.containsAll(['daemon.start', 'vrrp.instance VI_1 INIT->BACKUP', 'vrrp.group G1 INIT->BACKUP',
                            'vrrp.instance VI_1 BACKUP->MASTER', 'vrrp.group G1 BACKUP->MASTER',
                            'tracker script chk_maintenance INIT->OK (VI_1)'])
@@ -234,7 +325,7 @@ class NotifierEventsSpec extends Specification {
             """.stripIndent()).start()
 
         then:
-        awaitBoth('preempted') { List<String> s ->
+        awaitAll('preempted') { List<String> s ->
             s.containsAll(['vrrp.instance VI_1 MASTER->BACKUP', 'vrrp.group G1 MASTER->BACKUP'])
         }
     }
@@ -244,7 +335,7 @@ class NotifierEventsSpec extends Specification {
         Files.writeString(flag, 'on\n')
 
         then:
-        awaitBoth('tracker failed') { List<String> s -> s.contains('tracker script chk_maintenance OK->FAILED (VI_1)') }
+        awaitAll('tracker failed') { List<String> s -> s.contains('tracker script chk_maintenance OK->FAILED (VI_1)') }
     }
 
     def 'the real server stops and starts: real_server.down and quorum.down, then real_server.up and quorum.up'() {
@@ -253,7 +344,7 @@ class NotifierEventsSpec extends Specification {
         server.waitFor()
 
         then:
-        awaitBoth('down') { List<String> s ->
+        awaitAll('down') { List<String> s ->
             s.containsAll(["real_server.down ${RS} of ${VS} UP->DOWN".toString(), "quorum.down ${VS} UP->DOWN".toString()])
         }
 
@@ -261,7 +352,7 @@ class NotifierEventsSpec extends Specification {
         server = httpServer()
 
         then:
-        awaitBoth('up') { List<String> s ->
+        awaitAll('up') { List<String> s ->
             s.containsAll(["real_server.up ${RS} of ${VS} DOWN->UP".toString(), "quorum.up ${VS} DOWN->UP".toString()])
         }
     }
@@ -271,7 +362,7 @@ class NotifierEventsSpec extends Specification {
         lb.signal('HUP')
 
         then:
-        awaitBoth('reload') { List<String> s -> s.contains('daemon.reload applied') }
+        awaitAll('reload') { List<String> s -> s.contains('daemon.reload applied') }
     }
 
     def 'the stop: daemon.stop and VI_1 STOP; each notifier got every event once, none missing, none twice, with its fields'() {
@@ -280,6 +371,8 @@ class NotifierEventsSpec extends Specification {
         int exit = lb.awaitExit(Duration.ofSeconds(20))
         List<Map> byScript = scriptEvents()
         List<Map> byPlugin = pluginEvents()
+        List<Map> byWebhook = webhookEvents()
+        List<Map> byMail = mailEvents()
         List<String> expected = [
                 'daemon.start',
                 'vrrp.instance VI_1 INIT->BACKUP', 'vrrp.group G1 INIT->BACKUP',
@@ -296,20 +389,35 @@ class NotifierEventsSpec extends Specification {
         then:
         exit == 0
 
-        and: 'both notifiers: exactly the expected events, each once'
+        and: 'every notifier: exactly the expected events, each once'
         byScript.collect { signature(it) }.sort() == expected.sort()
         byPlugin.collect { signature(it) }.sort() == expected.sort()
+        byWebhook.collect { signature(it) }.sort() == expected.sort()
+        byMail.collect { signature(it) }.sort() == expected.sort()
 
         and: 'in the order they happened (the daemon.start before, the stop after everything else)'
         byPlugin.collect { signature(it) } == byScript.collect { signature(it) }
+        byWebhook.collect { signature(it) } == byScript.collect { signature(it) }
+        byMail.collect { signature(it) } == byScript.collect { signature(it) }
         signature(byPlugin.first()) == 'daemon.start'
 
         and: 'every type the daemon emits today is there'
         (byPlugin*.type as Set) == FIELDS.keySet()
 
+        and: 'the webhook: one request per event (no id twice), each signed, its fields in their documented order'
+        byWebhook*.id.unique(false).size() == expected.size()
+        byWebhook.every { it.verified == true && it.path == '/hook' }
+        byWebhook.every { e -> e.keys == ['id', 'event', 'node', 'time'] + FIELDS[e.type] }
+
+        and: 'the mail: one message per event, its subject and first line naming it, to the configured recipient'
+        byMail.every { e -> e.subject == mailSubject(e) }
+        byMail.every { e -> e.first ==~ /=> .+ <=/ }
+        byMail.every { e -> e.envelope == [mail_from: 'vigil@lb-node.vigil.test', rcpt_to: ['ops@vigil.test'], tls: 'no', helo: 'lb-node.vigil.test'] }
+        byMail.every { e -> (e.details as Map).keySet() as List == FIELDS[e.type] }
+
         and: 'each event has the node, a time within the run, and exactly the documented fields'
         Instant now = Instant.now()
-        [byScript, byPlugin].every { events ->
+        [byScript, byPlugin, byWebhook, byMail].every { events ->
             events.every { e ->
                 Instant t = Instant.parse(e.time as String)
                 e.node == 'lb-node' && !t.isBefore(begun) && !t.isAfter(now) &&
@@ -321,6 +429,8 @@ class NotifierEventsSpec extends Specification {
         byPlugin.find { it.type == 'daemon.start' }.details.config == lb.config.toString()
         byPlugin.find { it.type == 'daemon.stop' }.details.reason == 'SIGTERM'
         byPlugin.find { it.type == 'real_server.down' }.details.reason.startsWith('TCP_CHECK')
+        // every notifier was given the same events: time (to the webhook's milliseconds) and details, value for value
+        [byScript, byWebhook, byMail].every { events -> events.collect { same(it) } == byPlugin.collect { same(it) } }
 
         and: 'the script notifier got keepalived\'s four arguments for VRRP events, none for the others'
         byScript.findAll { it.type == 'vrrp.instance' }*.args ==
