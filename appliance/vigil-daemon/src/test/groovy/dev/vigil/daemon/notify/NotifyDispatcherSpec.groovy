@@ -283,7 +283,7 @@ ${instance("VI_1", 1, "")}
 
         then: "the script is still sleeping and every call returned quickly"
         out() == ["started"]
-        micros.every { it < 50_000 }
+        micros.every { it < 500_000 }   // a call that waited would take the script's 2 s
     }
 
     def "a script past its timeout is killed and counted; a failing one is counted"() {
