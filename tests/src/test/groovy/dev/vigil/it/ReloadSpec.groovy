@@ -43,7 +43,8 @@ class ReloadSpec extends Specification {
 
     def setupSpec() {
         lab = new NetnsLab().host('n1', '10.77.0.1/24').host('cl', '10.77.0.100/24')
-        node = new VigilNode(lab, 'n1', instance('VI_1', 51, 100, VIP1)).start()
+        // Started as under nohup (SIGHUP ignored): every reload below also shows the daemon takes SIGHUP back.
+        node = new VigilNode(lab, 'n1', instance('VI_1', 51, 100, VIP1)).startIgnoringHup()
         node.awaitTransition('VI_1', 'MASTER', Duration.ofSeconds(15))
         NetnsLab.waitFor(Duration.ofSeconds(5), 'client reaches VIP1') { lab.run('cl', 'ping', '-c1', '-W1', VIP1) == 0 }
         ping = lab.spawn('cl', lab.dir.resolve('ping.log'), ['ping', '-D', '-i', '0.01', VIP1])
@@ -85,7 +86,8 @@ class ReloadSpec extends Specification {
         node.awaitTransition('VI_2', 'MASTER', Duration.ofSeconds(10), before)
         Thread.sleep(1000)
 
-        then:
+        then: 'the daemon took back the SIGHUP it inherited as ignored, and the reload kept VI_1'
+        node.logText().contains('SIGHUP was ignored when the daemon started')
         node.logText().contains('VI_1: unchanged')
         node.transitionedAt('VI_1', 'MASTER') < before
         lab.hasAddress('n1', VIP1)

@@ -22,11 +22,24 @@ class VigilNode {
     }
 
     VigilNode start() {
-        String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
-        process = lab.spawn(host, log, [java, '-XX:+UseZGC', '-Xmx256m', '--enable-native-access=ALL-UNNAMED',
-                                        '-cp', System.getProperty('java.class.path'),
-                                        'dev.vigil.daemon.Main', 'run', '-f', config.toString()])
+        process = lab.spawn(host, log, command())
         this
+    }
+
+    /**
+     * Starts the daemon as {@code nohup} would: with SIGHUP ignored, a disposition it inherits
+     * across exec (the shell execs the JVM, so the process keeps its pid).
+     */
+    VigilNode startIgnoringHup() {
+        process = lab.spawn(host, log, ['sh', '-c', 'trap "" HUP; exec "$@"', 'sh'] + command())
+        this
+    }
+
+    private List<String> command() {
+        String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
+        [java, '-XX:+UseZGC', '-Xmx256m', '--enable-native-access=ALL-UNNAMED',
+         '-cp', System.getProperty('java.class.path'),
+         'dev.vigil.daemon.Main', 'run', '-f', config.toString()]
     }
 
     long pid() {

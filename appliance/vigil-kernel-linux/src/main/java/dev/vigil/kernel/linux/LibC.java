@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
+import jnr.ffi.types.intptr_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
@@ -48,4 +49,7 @@ public interface LibC {
     int if_nametoindex(String ifname);
 
     String strerror(int errnum);
+
+    /** {@code signal(2)}: sets a signal's disposition ({@code SIG_DFL} 0, {@code SIG_IGN} 1) and returns the old one. */
+    @intptr_t long signal(int signum, @intptr_t long handler);
 }
