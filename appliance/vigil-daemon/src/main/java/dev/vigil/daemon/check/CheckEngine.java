@@ -63,6 +63,25 @@ import java.util.random.RandomGenerator;
  * victim of that one: the attempt is not counted, and the checker probes again after
  * {@code delay_loop}.
  *
+ * <p><b>Host lateness.</b> A probe can miss its time limit because the host was behind rather
+ * than the plugin: the engine's own thread ran the watchdog late (by more than
+ * {@link Limits#hostLag}), the plugin's call had not even started, or the target's event loop
+ * lagged by more than {@code hostLag} while the probe ran ({@link ProbeLauncher#hostLate}). Such an
+ * attempt has no verdict: it counts neither against the plugin nor against the target, and the
+ * checker probes again after {@code delay_loop}. The same holds for a timeout the plugin itself
+ * reports ({@code L4TOUT}, {@code L7TOUT}) while its event loop lagged: the server may well have
+ * answered in time, and for a launch the plugin's threads could not take because the host runs
+ * its calls slowly ({@link ProbeFailure#hostLate()}). A busy host then probes less often instead of failing healthy servers and
+ * disabling their plugin. These attempts are counted ({@code hostLateNoVerdicts}) and told at most
+ * once a minute. A plugin that hangs on a host that keeps up is still a plugin error.
+ *
+ * <p><b>Probes in flight.</b> At most {@link Limits#maxInFlight} probes are in flight at once; a
+ * probe due beyond that waits, in the order it came due, for one to end. Past a host's capacity
+ * (a cold start of 10,000 checkers whose first probes all come due within a second, a CPU shared
+ * with busier work) checks then run later rather than pile up: each one in flight holds a
+ * connection and its buffers, and thousands of them at once would fill the heap and time out
+ * together. The waits are counted ({@code probesWaited}).
+ *
  * <p><b>Reload.</b> {@link #configure} diffs by {@link CheckSpec#key()}: a checker whose
  * {@link CheckSpec#fingerprint()} is unchanged keeps its state, counters and probe; a changed one
  * starts again; removed ones stop; new ones start after their warm-up.
@@ -96,14 +115,31 @@ public final class CheckEngine {
      * @param grace            how long past {@code connect_timeout} a probe may take before it is a plugin error
      * @param pluginErrorLimit plugin errors tolerated within {@code window}; one more disables the plugin
      * @param window           the sliding window the errors are counted in
+     * @param hostLag          how late the host may run a probe's work (the engine its watchdog, an
+     *                         event loop its tasks) before a missed time limit is the host's fault
+     * @param maxInFlight      the most probes in flight at once; a probe due beyond waits for a slot
      */
-    public record Limits(Duration grace, int pluginErrorLimit, Duration window) {
-        /** One second of grace; more than 30 plugin errors in a minute disable a plugin. */
+    public record Limits(Duration grace, int pluginErrorLimit, Duration window, Duration hostLag, int maxInFlight) {
+        /**
+         * One second of grace; more than 30 plugin errors in a minute disable a plugin; 200 ms of
+         * host lag; {@value #MAX_IN_FLIGHT} probes in flight.
+         */
         public static final Limits DEFAULT = new Limits(Duration.ofSeconds(1), 30, Duration.ofMinutes(1));
+        /** The default most probes in flight: 20 times what 10,000 checks a second at 10 ms each keep. */
+        public static final int MAX_IN_FLIGHT = 2000;
+
+        /** The limits with the default host lag of 200 ms and {@value #MAX_IN_FLIGHT} probes in flight. */
+        public Limits(Duration grace, int pluginErrorLimit, Duration window) {
+            this(grace, pluginErrorLimit, window, Duration.ofMillis(200), MAX_IN_FLIGHT);
+        }
 
         public Limits {
             Objects.requireNonNull(grace, "grace");
             Objects.requireNonNull(window, "window");
+            Objects.requireNonNull(hostLag, "hostLag");
+            if (maxInFlight < 1) {
+                throw new IllegalArgumentException("maxInFlight: " + maxInFlight + " (expected: >= 1)");
+            }
             if (pluginErrorLimit < 0) {
                 throw new IllegalArgumentException("pluginErrorLimit: " + pluginErrorLimit + " (expected: >= 0)");
             }
@@ -113,6 +149,8 @@ public final class CheckEngine {
     private static final String SUBJECT = "checks";
     /** How often the engine looks for checkers that lost their next probe. */
     private static final long AUDIT_NANOS = 1_000_000_000L;
+    /** Host lateness is told at most this often. */
+    private static final long HOST_LATE_LOG_NANOS = 60_000_000_000L;
 
     private final Scheduler scheduler;
     private final ProbeFactory probes;
@@ -131,6 +169,16 @@ public final class CheckEngine {
     private long pluginErrorCount;
     private long lateCount;
     private long noVerdictCount;
+    private long hostLateCount;
+    /** Probes in flight, and the targets whose probe came due while {@link Limits#maxInFlight} were. */
+    private int inFlightCount;
+    private final ArrayDeque<Target> waiting = new ArrayDeque<>();
+    private long waitedCount;
+    /** Host-late attempts not told yet, the latest one's words, and when they were last told (0: never). */
+    private long hostLateUntold;
+    private String hostLateLatest;
+    private long hostLateToldAt;
+    private boolean hostLateTold;
     private long rescued;
     private Scheduler.Alarm audit;
     private boolean closed;
@@ -144,10 +192,17 @@ public final class CheckEngine {
         final CheckerState state;
         Server server;
         ProbeLauncher launcher;
-        Scheduler.Cancellable timer;
-        Scheduler.Cancellable watchdog;
+        /** The next probe and the watchdog of the one in flight: one alarm each, re-armed without allocating. */
+        Scheduler.Alarm timer;
+        Scheduler.Alarm watchdog;
+        boolean timerArmed;
+        boolean watchdogArmed;
+        long watchdogAt;
+        long launchedAt;
         long attempts;
         long inFlight;
+        /** In {@link #waiting}, for a slot to launch its probe. */
+        boolean waiting;
         boolean frozen;
         boolean stopped;
         boolean lastGenuineUp;
@@ -157,6 +212,7 @@ public final class CheckEngine {
         long pluginErrors;
         long late;
         long noVerdict;
+        long hostLate;
         CheckResult last;
         long lastAt;
 
@@ -402,9 +458,9 @@ public final class CheckEngine {
             if (t.stopped || t.frozen) {
                 continue;
             }
-            boolean lostResult = t.inFlight != 0 && t.watchdog == null;
-            if (lostResult || (t.inFlight == 0 && t.timer == null)) {
-                t.inFlight = 0;
+            boolean lostResult = t.inFlight != 0 && !t.watchdogArmed;
+            if (lostResult || (t.inFlight == 0 && !t.timerArmed && !t.waiting)) {
+                endFlight(t);
                 rescued++;
                 schedule(t, lostResult ? 0 : t.spec.timing().delayLoop().toNanos());
             }
@@ -417,28 +473,41 @@ public final class CheckEngine {
     }
 
     private void schedule(Target t, long delayNanos) {
-        t.timer = scheduler.schedule(() -> probe(t), delayNanos);
+        if (t.timer == null) {
+            t.timer = scheduler.alarm(() -> probe(t));
+        }
+        t.timerArmed = true;
+        t.timer.armAt(scheduler.nanoTime() + Math.max(0, delayNanos));
     }
 
     private void probe(Target t) {
-        t.timer = null;
+        t.timerArmed = false;
         if (closed || t.stopped || t.frozen) {
+            return;
+        }
+        if (inFlightCount >= limits.maxInFlight()) {
+            if (!t.waiting) {
+                t.waiting = true;
+                waiting.addLast(t);
+                waitedCount++;
+            }
             return;
         }
         long attempt = ++t.attempts;
         t.inFlight = attempt;
+        inFlightCount++;
         t.probes++;
         probeCount++;
         CompletableFuture<CheckResult> result = new CompletableFuture<>();
         long limit = t.spec.timing().connectTimeout().toNanos() + limits.grace().toNanos();
-        t.watchdog = scheduler.schedule(() -> timedOut(t, attempt), limit);
-        result.whenComplete((r, e) -> {
-            try {
-                scheduler.execute(() -> completed(t, attempt, r, e));
-            } catch (RejectedExecutionException closing) {
-                // the engine is gone: nobody waits for this result
-            }
-        });
+        if (t.watchdog == null) {
+            t.watchdog = scheduler.alarm(() -> timedOut(t));
+        }
+        t.launchedAt = scheduler.nanoTime();
+        t.watchdogAt = t.launchedAt + limit;
+        t.watchdogArmed = true;
+        t.watchdog.armAt(t.watchdogAt);
+        result.whenComplete(new Outcome(t, attempt));
         try {
             t.launcher.launch(result);
         } catch (Throwable e) {
@@ -446,12 +515,53 @@ public final class CheckEngine {
         }
     }
 
-    private void timedOut(Target t, long attempt) {
-        if (t.inFlight != attempt) {
+    /**
+     * A probe's result on its way to the engine thread: heard where the probe completes, then run
+     * there (one object per probe for both steps).
+     */
+    private final class Outcome implements java.util.function.BiConsumer<CheckResult, Throwable>, Runnable {
+        private final Target target;
+        private final long attempt;
+        private CheckResult result;
+        private Throwable failure;
+
+        Outcome(Target target, long attempt) {
+            this.target = target;
+            this.attempt = attempt;
+        }
+
+        @Override
+        public void accept(CheckResult r, Throwable e) {
+            result = r;
+            failure = e;
+            try {
+                // The queue's lock orders these writes before the engine thread's reads.
+                scheduler.execute(this);
+            } catch (RejectedExecutionException closing) {
+                // the engine is gone: nobody waits for this result
+            }
+        }
+
+        @Override
+        public void run() {
+            completed(target, attempt, result, failure);
+        }
+    }
+
+    private void timedOut(Target t) {
+        if (t.inFlight == 0 || !t.watchdogArmed) {
             return;
         }
-        t.inFlight = 0;
-        t.watchdog = null;
+        endFlight(t);
+        t.watchdogArmed = false;
+        long tolerance = limits.hostLag().toNanos();
+        long late = scheduler.nanoTime() - t.watchdogAt;
+        String host = late > tolerance ? "the check engine ran " + late / 1_000_000 + " ms behind"
+                : t.launcher == null ? null : t.launcher.hostLate(t.launchedAt, tolerance);
+        if (host != null) {
+            hostLate(t, "no result within the time limit: " + host);
+            return;
+        }
         String excuse = t.launcher == null ? null : t.launcher.excuse();
         if (excuse != null) {
             noVerdict(t, "no result within the time limit, " + excuse);
@@ -468,13 +578,17 @@ public final class CheckEngine {
             lateCount++;
             return;
         }
-        t.inFlight = 0;
-        if (t.watchdog != null) {
+        endFlight(t);
+        if (t.watchdogArmed) {
             t.watchdog.cancel();
-            t.watchdog = null;
+            t.watchdogArmed = false;
         }
         if (e instanceof ProbeFailure f && f.noVerdict()) {
             noVerdict(t, f.getMessage());
+            return;
+        }
+        if (e instanceof ProbeFailure f && f.hostLate()) {
+            hostLate(t, f.getMessage());
             return;
         }
         if (e instanceof ProbeFailure f && f.memory()) {
@@ -500,8 +614,41 @@ public final class CheckEngine {
             result = pluginError(t, "the probe completed without a result");
         } else {
             result = r;
+            if (r.status() == CheckResult.Status.L4TOUT || r.status() == CheckResult.Status.L7TOUT) {
+                String host = t.launcher == null ? null : t.launcher.hostLate(t.launchedAt, limits.hostLag().toNanos());
+                if (host != null) {
+                    hostLate(t, r.status() + " while " + host);
+                    return;
+                }
+            }
         }
         handle(t, result);
+    }
+
+    /**
+     * An attempt that missed its time because the host was behind: no verdict, as {@link #noVerdict},
+     * counted apart and told at most once a minute (a busy host may have thousands a second).
+     */
+    private void hostLate(Target t, String why) {
+        t.noVerdict++;
+        t.hostLate++;
+        noVerdictCount++;
+        hostLateCount++;
+        hostLateUntold++;
+        hostLateLatest = t.spec.realServer() + ": " + t.spec.keyword() + ": " + why;
+        long now = scheduler.nanoTime();
+        if (!hostLateTold || now - hostLateToldAt >= HOST_LATE_LOG_NANOS) {
+            log.warn(SUBJECT, "the host is behind: " + hostLateUntold + " probe" + (hostLateUntold == 1 ? "" : "s")
+                    + " without a verdict" + (hostLateTold ? " in the last " + (now - hostLateToldAt) / 1_000_000_000L + " s" : "")
+                    + ", counted neither against their plugin nor their server and probed again after delay_loop (latest: "
+                    + hostLateLatest + "); this is told at most once a minute");
+            hostLateTold = true;
+            hostLateToldAt = now;
+            hostLateUntold = 0;
+        }
+        if (!closed && !t.stopped && !t.frozen) {
+            schedule(t, t.spec.timing().delayLoop().toNanos());
+        }
     }
 
     /** An attempt that says nothing of the target nor of its plugin: not counted; the next one after {@code delay_loop}. */
@@ -653,16 +800,36 @@ public final class CheckEngine {
         sink.changed(s.name, now, why);
     }
 
+    /** The probe of {@code t} is over (result, timeout, stop): its slot goes to the longest waiting target. */
+    private void endFlight(Target t) {
+        if (t.inFlight == 0) {
+            return;
+        }
+        t.inFlight = 0;
+        inFlightCount--;
+        while (!waiting.isEmpty() && inFlightCount < limits.maxInFlight()) {
+            Target next = waiting.pollFirst();
+            next.waiting = false;
+            if (!next.stopped && !next.frozen && next.inFlight == 0 && !next.timerArmed) {
+                // Launched from a task of its own: this target's result is handled first.
+                next.timerArmed = true;
+                next.timer.armAt(scheduler.nanoTime());
+                break;
+            }
+        }
+    }
+
     private void stop(Target t) {
         t.stopped = true;
-        t.inFlight = 0;
-        if (t.timer != null) {
+        endFlight(t);
+        t.waiting = false;
+        if (t.timerArmed) {
             t.timer.cancel();
-            t.timer = null;
+            t.timerArmed = false;
         }
-        if (t.watchdog != null) {
+        if (t.watchdogArmed) {
             t.watchdog.cancel();
-            t.watchdog = null;
+            t.watchdogArmed = false;
         }
         if (t.launcher != null) {
             try {
@@ -683,6 +850,10 @@ public final class CheckEngine {
         out.put("pluginErrors", pluginErrorCount);
         out.put("lateResults", lateCount);
         out.put("noVerdicts", noVerdictCount);
+        out.put("hostLateNoVerdicts", hostLateCount);
+        out.put("probesInFlight", inFlightCount);
+        out.put("probesWaited", waitedCount);
+        out.put("probesWaiting", waiting.size());
         out.put("rescuedProbes", rescued);
         Map<String, Object> ps = new TreeMap<>();
         plugins.forEach((id, p) -> {
@@ -726,6 +897,7 @@ public final class CheckEngine {
             m.put("pluginErrors", t.pluginErrors);
             m.put("lateResults", t.late);
             m.put("noVerdicts", t.noVerdict);
+            m.put("hostLateNoVerdicts", t.hostLate);
             m.put("retries", t.state.retries());
             m.put("consecutivePasses", t.state.passes());
             m.put("consecutiveFailures", t.state.failures());

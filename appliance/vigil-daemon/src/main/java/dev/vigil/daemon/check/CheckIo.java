@@ -20,6 +20,8 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,6 +31,12 @@ import java.util.concurrent.TimeUnit;
  * ({@link #next()}, round robin), so its channels and timers run on one thread. On epoll the
  * channels' descriptors are reachable ({@link #descriptor}), and {@link #socketOptions()} sets what
  * Netty cannot on them.
+ *
+ * <p><b>Lag.</b> Each loop runs a tick every {@value #TICK_MS} ms that notes how late it ran: a
+ * loop that falls behind (more probes than its thread gets CPU for) runs its timers, and so the
+ * probes' own deadlines, late, and its checks may time out though the servers answer.
+ * {@link #lagSince} tells the engine whether a probe's loop lagged while it ran, so that the host's
+ * lateness is not taken for the plugin's or the server's fault.
  */
 public final class CheckIo implements AutoCloseable {
 
@@ -40,6 +48,61 @@ public final class CheckIo implements AutoCloseable {
     private final Class<? extends DatagramChannel> datagramType;
     private final String transport;
     private final SocketOptions socketOptions;
+    private final Map<EventLoop, LagTick> ticks = new IdentityHashMap<>();
+
+    /** How often each loop's lag is measured. */
+    static final long TICK_MS = 100;
+    /** Ticks remembered per loop: 51 s at the nominal rate, longer than any probe lasts. */
+    private static final int LAG_HISTORY = 512;
+
+    /**
+     * One loop's tick: re-schedules itself and notes, in a ring, when it ran and how late. Written
+     * on the loop, read from the engine: a slot overwritten while read costs one verdict at most.
+     */
+    private static final class LagTick implements Runnable {
+        final EventLoop loop;
+        final long[] at = new long[LAG_HISTORY];
+        final long[] lag = new long[LAG_HISTORY];
+        volatile int count;
+        volatile long due;
+
+        LagTick(EventLoop loop) {
+            this.loop = loop;
+        }
+
+        void arm() {
+            due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TICK_MS);
+            try {
+                loop.schedule(this, TICK_MS, TimeUnit.MILLISECONDS);
+            } catch (RuntimeException shuttingDown) {
+                // the loop is closing
+            }
+        }
+
+        @Override
+        public void run() {
+            long now = System.nanoTime();
+            int n = count;
+            at[n % LAG_HISTORY] = now;
+            lag[n % LAG_HISTORY] = Math.max(0, now - due);
+            count = n + 1;
+            arm();
+        }
+
+        /** The worst lag since {@code since}: of the ticks run since, and of the tick overdue now. */
+        long since(long since) {
+            long worst = System.nanoTime() - due;
+            int n = count;
+            for (int i = n - 1; i >= 0 && i >= n - LAG_HISTORY; i--) {
+                int slot = i % LAG_HISTORY;
+                if (at[slot] - since < 0) {
+                    break;
+                }
+                worst = Math.max(worst, lag[slot]);
+            }
+            return Math.max(0, worst);
+        }
+    }
 
     private CheckIo(EventLoopGroup group, Class<? extends SocketChannel> socketType,
                     Class<? extends DatagramChannel> datagramType, String transport, SocketOptions socketOptions) {
@@ -48,6 +111,22 @@ public final class CheckIo implements AutoCloseable {
         this.datagramType = datagramType;
         this.transport = transport;
         this.socketOptions = socketOptions;
+        for (var executor : group) {
+            if (executor instanceof EventLoop loop) {
+                LagTick t = new LagTick(loop);
+                ticks.put(loop, t);
+                t.arm();
+            }
+        }
+    }
+
+    /**
+     * How late {@code loop} ran its tasks at worst since {@code since} ({@link System#nanoTime}),
+     * in nanoseconds; 0 for a loop not of this group.
+     */
+    public long lagSince(EventLoop loop, long since) {
+        LagTick t = ticks.get(loop);
+        return t == null ? 0 : t.since(since);
     }
 
     /** Starts {@code threads} daemon loop threads named {@code vigil-check-io-*}. */

@@ -13,9 +13,15 @@ public final class ProbeFailure extends Exception {
     private static final long serialVersionUID = 1L;
     private final boolean memory;
     private final boolean noVerdict;
+    private final boolean hostLate;
 
     public ProbeFailure(String message) {
         this(message, false, false);
+    }
+
+    /** A probe that could not run because the host is behind (its plugin's threads busy with calls that are not hung). */
+    public static ProbeFailure hostLate(String message) {
+        return new ProbeFailure(message, false, false, true);
     }
 
     /**
@@ -25,9 +31,19 @@ public final class ProbeFailure extends Exception {
      *                  it): the attempt counts neither for nor against the target or its plugin
      */
     public ProbeFailure(String message, boolean memory, boolean noVerdict) {
+        this(message, memory, noVerdict, false);
+    }
+
+    private ProbeFailure(String message, boolean memory, boolean noVerdict, boolean hostLate) {
         super(message, null, false, false);
         this.memory = memory;
         this.noVerdict = noVerdict;
+        this.hostLate = hostLate;
+    }
+
+    /** Whether the probe could not run because the host is behind: no verdict, as host lateness. */
+    public boolean hostLate() {
+        return hostLate;
     }
 
     /** Whether the probe could not run for another plugin's fault; the engine tries again later. */

@@ -27,6 +27,16 @@ public interface ProbeLauncher {
         return null;
     }
 
+    /**
+     * Why the host, not the plugin, is to blame for a probe launched at {@code launchedAt} (the
+     * engine's clock) that went without a result or timed out, or {@code null} (the default): the
+     * call into the plugin had not started yet, or the target's event loop ran its tasks more than
+     * {@code toleranceNanos} late since the launch. The engine then has no verdict.
+     */
+    default String hostLate(long launchedAt, long toleranceNanos) {
+        return null;
+    }
+
     /** The checker is gone (reload, disabled plugin, shutdown): release the probe; returns at once. */
     void close();
 }

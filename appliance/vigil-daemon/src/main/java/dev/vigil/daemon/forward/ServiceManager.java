@@ -37,6 +37,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -72,6 +73,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code update_svr_wgt}). It holds until a checker sets another, and across reloads unless the
  * reload changes that real server's configured {@code weight}, which then takes over (keepalived's
  * {@code init_service_rs} on reload); a real server that leaves the configuration loses it.
+ *
+ * <p><b>Bursts.</b> Each {@link #setState} takes its change at once, in order (state, log line,
+ * {@code notify_up}/{@code notify_down}, FIFO line), but the desired state is built and applied
+ * once for the changes queued behind each other: the apply waits while more state changes are
+ * queued on the thread, up to {@value #BATCH_MAX} changes or {@value #BATCH_WAIT_MS} ms, and any
+ * other task (a configuration, a weight, a read of the table, the shutdown) applies what was
+ * taken first. A health checker that fails thousands of real servers within a second (a switch
+ * gone) then costs a few applies rather than one per server. Each caller's future completes
+ * after the apply that carried its change, with that apply's outcome. The quorum is judged at each
+ * apply: a virtual server that lost and regained it within one batch tells neither.
  */
 public final class ServiceManager implements AutoCloseable {
 
@@ -170,6 +181,17 @@ public final class ServiceManager implements AutoCloseable {
     private final AtomicLong applies = new AtomicLong();
     private final AtomicLong operations = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    /** State changes submitted and not yet taken by the thread. */
+    private final AtomicInteger queuedStates = new AtomicInteger();
+
+    /** The most state changes taken before they are applied. */
+    static final int BATCH_MAX = 1000;
+    /** The longest a taken state change waits for its apply, in ms. */
+    static final long BATCH_WAIT_MS = 100;
+
+    /** A state change taken and not applied yet, with its caller's future. */
+    private record Pending(CompletableFuture<StateResult> future, List<Change> changes) {
+    }
 
     // Confined to the executor thread.
     private Backend backend;
@@ -180,6 +202,8 @@ public final class ServiceManager implements AutoCloseable {
     private Map<String, Boolean> alive = new LinkedHashMap<>();
     private Map<String, Integer> weights = new HashMap<>();
     private Map<String, Boolean> quorum = Map.of();
+    private final List<Pending> pending = new ArrayList<>();
+    private long pendingSince;
     private Set<String> reported = Set.of();
     private ScheduledFuture<?> retry;
     private boolean adopted;
@@ -228,7 +252,26 @@ public final class ServiceManager implements AutoCloseable {
 
     /** {@link #setState(RealServerSelector, boolean)}, logging {@code cause} (a health check's result) as the reason. */
     public CompletableFuture<StateResult> setState(RealServerSelector selector, boolean up, String cause) {
-        return submit(() -> doSetState(selector, up, cause));
+        CompletableFuture<StateResult> f = new CompletableFuture<>();
+        queuedStates.incrementAndGet();
+        try {
+            executor.execute(() -> {
+                queuedStates.decrementAndGet();
+                try {
+                    takeState(f, selector, up, cause);
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
+                if (!pending.isEmpty() && (queuedStates.get() == 0 || pending.size() >= BATCH_MAX
+                        || System.nanoTime() - pendingSince >= TimeUnit.MILLISECONDS.toNanos(BATCH_WAIT_MS))) {
+                    applyPending();
+                }
+            });
+        } catch (RuntimeException e) {
+            queuedStates.decrementAndGet();
+            f.completeExceptionally(e);
+        }
+        return f;
     }
 
     /**
@@ -297,6 +340,7 @@ public final class ServiceManager implements AutoCloseable {
         try {
             executor.execute(() -> {
                 try {
+                    applyPending();
                     f.complete(task.call());
                 } catch (Throwable t) {
                     f.completeExceptionally(t);
@@ -388,7 +432,11 @@ public final class ServiceManager implements AutoCloseable {
         }
     }
 
-    private StateResult doSetState(RealServerSelector selector, boolean up, String cause) {
+    /**
+     * Takes one state change: a change that needs an apply joins the pending ones and its future
+     * waits for {@link #applyPending}; one that changes nothing completes at once.
+     */
+    private void takeState(CompletableFuture<StateResult> f, RealServerSelector selector, boolean up, String cause) {
         Map<String, VirtualServerGroup> byName = new HashMap<>();
         groups.forEach(g -> byName.put(g.name(), g));
         List<Change> changes = new ArrayList<>();
@@ -407,10 +455,26 @@ public final class ServiceManager implements AutoCloseable {
         }
         if (changes.isEmpty() || changes.stream().allMatch(c -> c.wasUp() == c.up())) {
             publish();
-            return new StateResult(changes, backend != null && lastError == null, lastError);
+            f.complete(new StateResult(changes, backend != null && lastError == null, lastError));
+            return;
         }
-        boolean ok = reconcile("real server state");
-        return new StateResult(changes, ok, ok ? null : lastError);
+        if (pending.isEmpty()) {
+            pendingSince = System.nanoTime();
+        }
+        pending.add(new Pending(f, changes));
+    }
+
+    /** Applies the state changes taken since the last apply, once, and completes their futures. */
+    private void applyPending() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        int n = pending.size();
+        boolean ok = reconcile(n == 1 ? "real server state" : n + " real server states");
+        for (Pending p : pending) {
+            p.future().complete(new StateResult(p.changes(), ok, ok ? null : lastError));
+        }
+        pending.clear();
     }
 
     private WeightResult doSetWeight(RealServerSelector selector, int weight, String cause) {

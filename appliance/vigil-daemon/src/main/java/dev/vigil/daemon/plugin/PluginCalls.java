@@ -2,6 +2,8 @@ package dev.vigil.daemon.plugin;
 
 import dev.vigil.daemon.check.ProbeFailure;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -15,7 +17,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -28,7 +29,9 @@ import java.util.function.Supplier;
  * away holds threads of its own pool only: never the engine's, the event loops', the forwarder's
  * or VRRP's. The pool keeps {@value #CORE_THREADS} threads and grows to {@value #MAX_THREADS}
  * (idle ones end after a minute); a call that finds them all busy fails at once ("all 32 call
- * threads of plugin X are busy"). A thread cannot be killed: a call that never returns is
+ * threads of plugin X are busy"). When none of the busy calls has run for {@link #SLOW_CALL_NANOS} (a second) the
+ * plugin is not hanging: the host runs its calls slowly (a cold start, a starved CPU), and the
+ * failure says so ({@link Failure#hostBusy()}). A thread cannot be killed: a call that never returns is
  * abandoned with its thread, and the engine disables a plugin that keeps doing so long before
  * the pool is used up.
  *
@@ -50,21 +53,37 @@ public final class PluginCalls implements AutoCloseable {
     static final int CORE_THREADS = 2;
     /** The most threads a plugin's calls may hold at once. */
     public static final int MAX_THREADS = 32;
+    /** A call running this long (a second) is the plugin's doing: every plugin method is meant to return at once. */
+    public static final long SLOW_CALL_NANOS = 1_000_000_000L;
 
     /** A plugin call that threw, did not return in time, found no thread or abused memory; the message says which and why. */
     public static final class Failure extends Exception {
         private static final long serialVersionUID = 1L;
         private final boolean memory;
         private final boolean noVerdict;
+        private final boolean hostBusy;
 
         Failure(String message) {
             this(message, false, false);
         }
 
         Failure(String message, boolean memory, boolean noVerdict) {
+            this(message, memory, noVerdict, false);
+        }
+
+        Failure(String message, boolean memory, boolean noVerdict, boolean hostBusy) {
             super(message, null, false, false);
             this.memory = memory;
             this.noVerdict = noVerdict;
+            this.hostBusy = hostBusy;
+        }
+
+        /**
+         * Whether the call found every thread busy with calls none of which had run for
+         * {@link #SLOW_CALL_NANOS}: the host, not the plugin, is behind.
+         */
+        public boolean hostBusy() {
+            return hostBusy;
         }
 
         /** Whether the call broke the memory budget or ran out of memory: the plugin is disabled at once. */
@@ -85,26 +104,49 @@ public final class PluginCalls implements AutoCloseable {
     /** Reported when not even the message of a failure can be allocated. */
     private static final Failure EXHAUSTED = new Failure("the call ran out of memory, and so did its report", false, true);
 
-    /** One call in flight, as the sentry sees it. */
-    static final class Call {
+    /** One call in flight, as the sentry sees it; also the task the pool runs for it. */
+    static final class Call implements Runnable {
         final Supplier<String> what;
         final Consumer<Failure> failed;
+        private final PluginCalls owner;
+        private final Runnable body;
         volatile Thread thread;
         volatile long startBytes = -1;
-        private final AtomicBoolean finished = new AtomicBoolean();
+        /** {@link System#nanoTime} when the body started. */
+        volatile long startedAt;
+        private static final VarHandle FINISHED;
+
+        static {
+            try {
+                FINISHED = MethodHandles.lookup().findVarHandle(Call.class, "finished", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        /** Set once, by {@link #finish}; a field rather than an {@code AtomicBoolean}: one object less per call. */
+        @SuppressWarnings("unused")
+        private volatile boolean finished;
         /** Abandoned by the sentry while its body still runs: a runaway. */
         volatile boolean runaway;
         /** The body returned or threw. With {@link #runaway}, tells who removes the runaway's entry. */
         volatile boolean bodyDone;
 
-        Call(Supplier<String> what, Consumer<Failure> failed) {
+        Call(PluginCalls owner, Supplier<String> what, Runnable body, Consumer<Failure> failed) {
+            this.owner = owner;
             this.what = what;
+            this.body = body;
             this.failed = failed;
+        }
+
+        @Override
+        public void run() {
+            owner.run(this, body);
         }
 
         /** True for the first caller only: the end of the call, or its abandonment by the sentry. */
         boolean finish() {
-            return finished.compareAndSet(false, true);
+            return FINISHED.compareAndSet(this, false, true);
         }
     }
 
@@ -191,15 +233,39 @@ public final class PluginCalls implements AutoCloseable {
      * @param what   the call for messages, asked when one is needed ({@code run()})
      */
     public void start(Supplier<String> what, Runnable body, Consumer<Failure> failed) {
-        Call c = new Call(what, failed);
+        Call c = new Call(this, what, body, failed);
         try {
-            pool.execute(() -> run(c, body));
+            pool.execute(c);
         } catch (RejectedExecutionException e) {
             busy.incrementAndGet();
-            failed.accept(new Failure(pool.isShutdown()
-                    ? "plugin " + pluginId + " is unloaded"
-                    : "all " + MAX_THREADS + " call threads of plugin " + pluginId + " are busy"));
+            if (pool.isShutdown()) {
+                failed.accept(new Failure("plugin " + pluginId + " is unloaded"));
+            } else if (oldestCallNanos() < SLOW_CALL_NANOS) {
+                failed.accept(new Failure("all " + MAX_THREADS + " call threads of plugin " + pluginId
+                        + " are busy with calls that have run less than " + SLOW_CALL_NANOS / 1_000_000_000L
+                        + " s: the host is behind", false, false, true));
+            } else {
+                failed.accept(new Failure("all " + MAX_THREADS + " call threads of plugin " + pluginId + " are busy"));
+            }
         }
+    }
+
+    /** How long the oldest call in flight has run; 0 without one. */
+    private long oldestCallNanos() {
+        long now = System.nanoTime();
+        long oldest = 0;
+        for (Call c : inFlight) {
+            long at = c.startedAt;
+            if (at != 0) {
+                oldest = Math.max(oldest, now - at);
+            }
+        }
+        return oldest;
+    }
+
+    /** {@link #start(Supplier, Runnable, Consumer)} with a body that hears its own failures: one object per call. */
+    public <B extends Runnable & Consumer<Failure>> void start(Supplier<String> what, B body) {
+        start(what, body, body);
     }
 
     private void run(Call c, Runnable body) {
@@ -207,6 +273,7 @@ public final class PluginCalls implements AutoCloseable {
         self.setContextClassLoader(loader);
         calls.increment();
         c.thread = self;
+        c.startedAt = System.nanoTime();
         c.startBytes = memory.currentThreadAllocatedBytes();
         inFlight.add(c);
         try {

@@ -38,7 +38,8 @@ import java.util.stream.Collectors;
  *       in those milliseconds, so a runaway call may still fill the heap for a moment: the threads
  *       that must not die of that (VRRP, the forwarder, the engines' schedulers) survive an
  *       {@link OutOfMemoryError}.</li>
- *   <li><b>The heap guard</b>: after every garbage collection (the JVM's GC notifications), when
+ *   <li><b>The heap guard</b>: after every garbage collection (the JVM's GC notifications; with
+ *       generational ZGC, every major cycle: {@link #judges}), when
  *       the heap still holds more than {@value #HEAP_THRESHOLD_PERCENT}% of its maximum, the plugin
  *       whose calls allocated most over the last {@value #WINDOW_SECONDS} to
  *       {@value #WINDOW_SECONDS_MAX} seconds is reported, if it allocated at least a sixteenth of
@@ -250,7 +251,11 @@ public final class PluginMemory implements AutoCloseable {
             return;
         }
         try {
-            GcInfo info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData()).getGcInfo();
+            GarbageCollectionNotificationInfo gc = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
+            if (!judges(gc.getGcName())) {
+                return;
+            }
+            GcInfo info = gc.getGcInfo();
             long used = 0;
             for (Map.Entry<String, MemoryUsage> e : info.getMemoryUsageAfterGc().entrySet()) {
                 if (heapPools.contains(e.getKey())) {
@@ -267,6 +272,17 @@ public final class PluginMemory implements AutoCloseable {
         } catch (Throwable e) {
             // As the sentry: never let the notification thread die of what it watches.
         }
+    }
+
+    /**
+     * Whether the heap after a collection of this collector says what is retained. Generational
+     * ZGC's minor cycles leave the old generation's garbage in place, and its pauses are steps of
+     * a cycle, not its end: after either, the heap holds what a burst of allocation left (10,000
+     * first probes within a second) and judging it would blame the busiest plugin for garbage.
+     * Only its major cycles are judged; every other collector's notifications are.
+     */
+    static boolean judges(String gcName) {
+        return !(gcName.startsWith("ZGC") && (gcName.contains("Minor") || gcName.contains("Pauses")));
     }
 
     /** The heap is above the threshold after a collection: blames the plugin that allocated most lately, if one did much. */

@@ -11,6 +11,8 @@ import dev.vigil.daemon.check.ProbeLauncher;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The engine's launchers over the installed plugins. Every call into a plugin ({@code create},
@@ -49,7 +51,7 @@ public final class PluginProbes implements ProbeFactory {
                 }
             };
         }
-        return new Launcher(checker, new HostCheckContext(spec, io), host.memory());
+        return new Launcher(checker, new HostCheckContext(spec, io), host.memory(), io);
     }
 
     private static final class Launcher implements ProbeLauncher {
@@ -57,13 +59,19 @@ public final class PluginProbes implements ProbeFactory {
         private final PluginMemory memory;
         private final HostCheckContext context;
         private final String name;
+        private final CheckIo io;
         private volatile Probe probe;
+        /** Whether the call of the probe in flight has started on the plugin's thread. */
+        private volatile boolean started;
         private volatile boolean closed;
         /** The plugin method the call in flight is in, for the memory sentry's message. */
         private volatile String phase = "run()";
+        /** Names the call in flight; one for the launcher's life, not one per probe. */
+        private final Supplier<String> phaseName = () -> phase;
 
-        Launcher(PluginHost.Checker checker, HostCheckContext context, PluginMemory memory) {
+        Launcher(PluginHost.Checker checker, HostCheckContext context, PluginMemory memory, CheckIo io) {
             this.checker = checker;
+            this.io = io;
             this.memory = memory;
             this.context = context;
             this.name = checker.pluginId() + " " + checker.keyword() + " " + context.target().name();
@@ -71,11 +79,26 @@ public final class PluginProbes implements ProbeFactory {
 
         @Override
         public void launch(CompletableFuture<CheckResult> result) {
-            checker.calls().start(() -> phase, () -> run(result),
-                    f -> result.completeExceptionally(new ProbeFailure(f.getMessage(), f.memory(), f.noVerdict())));
+            started = false;
+            checker.calls().start(phaseName, new Attempt(this, result));
+        }
+
+        /** One probe's call: its body, and where a failure of the call goes (one object per probe, not two). */
+        private record Attempt(Launcher launcher, CompletableFuture<CheckResult> result) implements Runnable, Consumer<PluginCalls.Failure> {
+            @Override
+            public void run() {
+                launcher.run(result);
+            }
+
+            @Override
+            public void accept(PluginCalls.Failure f) {
+                result.completeExceptionally(f.hostBusy() ? ProbeFailure.hostLate(f.getMessage())
+                        : new ProbeFailure(f.getMessage(), f.memory(), f.noVerdict()));
+            }
         }
 
         private void run(CompletableFuture<CheckResult> result) {
+            started = true;
             Probe p = probe;
             if (p == null) {
                 phase = "create()";
@@ -121,6 +144,15 @@ public final class PluginProbes implements ProbeFactory {
                     result.complete(r);
                 }
             });
+        }
+
+        @Override
+        public String hostLate(long launchedAt, long toleranceNanos) {
+            if (!started) {
+                return "the call into plugin " + checker.pluginId() + " had not started (its thread got no CPU)";
+            }
+            long lag = io == null ? 0 : io.lagSince(context.eventLoop(), launchedAt);
+            return lag > toleranceNanos ? "its event loop ran " + lag / 1_000_000 + " ms behind" : null;
         }
 
         @Override

@@ -35,8 +35,17 @@ class CheckEngineSpec extends Specification {
         final List<Double> launchedAt = []
         final List<CompletableFuture<CheckResult>> pending = []
         boolean closed
+        /** What {@link #hostLate} answers: why the host was behind, or null. */
+        String hostLag
+        final List<Double> hostLateAsked = []
 
         Probes(String key) { this.key = key }
+
+        @Override
+        String hostLate(long launchedAt, long toleranceNanos) {
+            hostLateAsked << launchedAt / 1e9
+            hostLag
+        }
 
         @Override
         void launch(CompletableFuture<CheckResult> result) {
@@ -46,6 +55,9 @@ class CheckEngineSpec extends Specification {
             switch (next) {
                 case 'pass' -> result.complete(CheckResult.of(CheckResult.Status.L4OK, 'connected'))
                 case 'fail' -> result.complete(CheckResult.of(CheckResult.Status.L4CON, 'connection refused'))
+                case 'busy' -> result.completeExceptionally(ProbeFailure.hostLate('all 32 call threads of plugin check-tcp are busy' +
+                        ' with calls that have run less than 1 s: the host is behind'))
+                case 'timeout' -> result.complete(CheckResult.of(CheckResult.Status.L4TOUT, 'no connection within 3000 ms'))
                 case 'throw' -> throw new IllegalStateException('boom')
                 case 'hang' -> pending << result
                 case 'null' -> result.complete(null)
@@ -440,5 +452,141 @@ class CheckEngineSpec extends Specification {
         then:
         weights.collect { it[0..2] } == [[1d, 'rs1', 4], [3d, 'rs1', 4]]
         p.launchedAt == [0d, 1d, 2d, 3d, 4d]
+    }
+
+    def 'a probe that timed out while the host was behind has no verdict: not a plugin error, not a failure; told once a minute'() {
+        given:
+        engine(new CheckEngine.Limits(Duration.ofSeconds(1), 1, Duration.ofMinutes(1)))
+        def p = script('rs1 TCP_CHECK#1', 'hang')
+        p.hostLag = 'its event loop ran 1500 ms behind'
+
+        when: 'six probes hang while the host lags; the error limit (1) would have disabled the plugin at the second'
+        configure([spec('rs1', [delayLoop: 10, connectTimeout: 3])])
+        advance(4)
+        advance(14 * 5)
+        def s = status()
+
+        then: 'each attempt waited its 4 s, then the next came after delay_loop (10 s)'
+        p.launchedAt == [0d, 14d, 28d, 42d, 56d, 70d]
+        p.hostLateAsked == [0d, 14d, 28d, 42d, 56d, 70d]
+        changes.isEmpty()
+        engine.disabledPlugins().isEmpty()
+        s.hostLateNoVerdicts == 6
+        s.noVerdicts == 6
+        s.pluginErrors == 0
+        s.failures == 0
+        s.realServers.rs1.checkers[0].hostLateNoVerdicts == 6
+        s.realServers.rs1.checkers[0].state == 'UP'
+
+        and: 'told once, then again a minute later with the count'
+        def told = logged.findAll { it.contains('the host is behind') }
+        told.size() == 2
+        told[0] == 'WARN the host is behind: 1 probe without a verdict, counted neither against their plugin nor their server and' +
+                ' probed again after delay_loop (latest: rs1: TCP_CHECK: no result within the time limit: its event loop ran 1500 ms' +
+                ' behind); this is told at most once a minute'
+        told[1].startsWith('WARN the host is behind: 5 probes without a verdict in the last 70 s,')
+    }
+
+    def 'a hung probe on a host that keeps up is still a plugin error'() {
+        given:
+        engine(new CheckEngine.Limits(Duration.ofSeconds(1), 30, Duration.ofMinutes(1)))
+        def p = script('rs1 TCP_CHECK#1', 'hang')
+
+        when:
+        configure([spec('rs1', [delayLoop: 10, connectTimeout: 3])])
+        advance(4)
+        def s = status()
+
+        then: 'the launcher was asked, found the host on time, and the probe is the plugin\'s fault'
+        p.hostLateAsked == [0d]
+        s.hostLateNoVerdicts == 0
+        s.pluginErrors == 1
+        changes.collect { it[0..2] } == [[4d, 'rs1', false]]
+    }
+
+    def 'a timeout the plugin reports while its event loop lagged has no verdict; without the lag it fails the server'() {
+        given:
+        engine()
+        def p = script('rs1 TCP_CHECK#1', 'timeout')
+        p.hostLag = 'its event loop ran 700 ms behind'
+
+        when:
+        configure([spec('rs1', [delayLoop: 10, connectTimeout: 3])])
+        advance(10)
+
+        then: 'probed again after delay_loop, the server still up'
+        p.launchedAt == [0d, 10d]
+        changes.isEmpty()
+        status().hostLateNoVerdicts == 2
+
+        when: 'the host keeps up again'
+        p.hostLag = null
+        advance(10)
+
+        then:
+        changes.collect { it[0..2] } == [[20d, 'rs1', false]]
+        changes[0][3] == 'TCP_CHECK: L4TOUT no connection within 3000 ms'
+        status().hostLateNoVerdicts == 2
+    }
+
+    def 'a refused connection is a verdict even while the host lags'() {
+        given:
+        engine()
+        def p = script('rs1 TCP_CHECK#1', 'fail')
+        p.hostLag = 'its event loop ran 700 ms behind'
+
+        when:
+        configure([spec('rs1', [delayLoop: 10, connectTimeout: 3])])
+        advance(0)
+
+        then:
+        changes.collect { it[0..2] } == [[0d, 'rs1', false]]
+        p.hostLateAsked.isEmpty()
+    }
+
+    def 'a launch the plugin\'s busy threads could not take while the host is behind has no verdict'() {
+        given: 'an error limit of 1, which two plugin errors would exceed'
+        engine(new CheckEngine.Limits(Duration.ofSeconds(1), 1, Duration.ofMinutes(1)))
+        def p = script('rs1 TCP_CHECK#1', 'busy', 'busy', 'fail')
+
+        when:
+        configure([spec('rs1', [delayLoop: 10, connectTimeout: 3])])
+        advance(20)
+        def s = status()
+
+        then: 'probed again after delay_loop each time; the third attempt is a verdict'
+        p.launchedAt == [0d, 10d, 20d]
+        s.hostLateNoVerdicts == 2
+        s.pluginErrors == 0
+        engine.disabledPlugins().isEmpty()
+        changes.collect { it[0..2] } == [[20d, 'rs1', false]]
+    }
+
+    def 'beyond the most probes in flight a due probe waits for a slot: behind two hung probes until their watchdog'() {
+        given:
+        engine(new CheckEngine.Limits(Duration.ofSeconds(1), 30, Duration.ofMinutes(1), Duration.ofMillis(200), 2))
+        def a = script('rs1 TCP_CHECK#1', 'hang', 'pass')
+        def b = script('rs2 TCP_CHECK#1', 'hang', 'pass')
+        def c = script('rs3 TCP_CHECK#1', 'pass')
+
+        when:
+        configure([spec('rs1', [delayLoop: 10, connectTimeout: 3]), spec('rs2', [delayLoop: 10, connectTimeout: 3]),
+                   spec('rs3', [delayLoop: 10, connectTimeout: 3])])
+        advance(3.9)
+        def s = status()
+
+        then: 'rs3 waits behind the two hung probes'
+        c.launchedAt.isEmpty()
+        s.probesInFlight == 2
+        s.probesWaiting == 1
+        s.probesWaited == 1
+
+        when: 'their watchdogs fire at 4 s'
+        advance(0.1)
+
+        then: 'rs3 is probed at once'
+        c.launchedAt == [4d]
+        status().probesInFlight == 0
+        changes.collect { it[0..2] } == [[4d, 'rs1', false], [4d, 'rs2', false]]
     }
 }

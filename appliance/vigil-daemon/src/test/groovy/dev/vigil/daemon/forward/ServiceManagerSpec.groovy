@@ -676,4 +676,60 @@ class ServiceManagerSpec extends Specification {
               -> 10.0.0.3:80                         0        0        0        0        0
             '''.stripIndent().readLines()
     }
+
+    def 'a burst of state changes is taken one by one, in order, and applied once'() {
+        given: 'twenty real servers; the first change\'s notify_down holds the forwarder thread while the other nineteen queue'
+        def conf = 'virtual_server 10.0.0.50 80 {\n    lb_algo rr\n' +
+                (2..21).collect { "    real_server 10.0.0.${it} 80 { notify_down \"/bin/rs down ${it}\" }\n" }.join() + '}\n'
+        def table = new InMemoryForwarder.Table()
+        def f = new InMemoryForwarder(table)
+        def held = new java.util.concurrent.CountDownLatch(1)
+        def holding = new java.util.concurrent.CountDownLatch(1)
+        List<String> order = new CopyOnWriteArrayList<>()
+        ServiceManager.Notifier slow = { String subject, String event, String command, String line, boolean stopping ->
+            order << command
+            if (order.size() == 1) {
+                holding.countDown()
+                held.await(10, TimeUnit.SECONDS)
+            }
+        }
+        def m = new ServiceManager({ wanted -> new Backend('memory', f, 'test', { null } as java.util.function.Function, true) },
+                log, slow, Duration.ofMillis(500))
+        managers << m
+        await(m.configure(config(conf)))
+        long applies = m.status().applies as long
+        int batches = table.batches()
+
+        when:
+        def first = m.setState(RealServerSelector.parse('10.0.0.50:80', '10.0.0.2', null), false, 'check')
+        assert holding.await(10, TimeUnit.SECONDS)
+        def rest = (3..21).collect { m.setState(RealServerSelector.parse('10.0.0.50:80', "10.0.0.${it}", null), false, 'check') }
+        held.countDown()
+        def results = ([first] + rest).collect { await(it) }
+
+        then: 'one notification per change, in order, then the quorum lost (no script); one desired state built and applied for all twenty'
+        order == (2..21).collect { "/bin/rs down ${it}".toString() } + [null]
+        results.every { it.applied() && it.changes().size() == 1 && !it.changes()[0].up() }
+        m.status().applies == applies + 1
+        table.batches() == batches + 1
+        f.current().services()[WEB].destinations().isEmpty()
+        logged.count { it.startsWith('INFO forwarder: applied ') && it.endsWith('(20 real server states)') } == 1
+        logged.count { it.startsWith('INFO forwarder: real server ') && it.contains(' down (check)') } == 20
+    }
+
+    def 'a task of another kind applies the state changes taken before it, first'() {
+        given:
+        def f = new InMemoryForwarder()
+        def m = manager(f)
+        await(m.configure(config(CONF)))
+
+        when: 'a change, then at once a read of the table'
+        def change = m.setState(RealServerSelector.parse('10.0.0.50:80', '10.0.0.2', null), false)
+        def table = await(m.services(false))
+
+        then: 'the read sees the change applied'
+        await(change).applied()
+        !table.contains('10.0.0.2:80')
+        table.contains('10.0.0.3:80')
+    }
 }

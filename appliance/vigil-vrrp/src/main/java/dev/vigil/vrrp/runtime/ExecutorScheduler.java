@@ -1,7 +1,7 @@
 package dev.vigil.vrrp.runtime;
 
 import java.util.ArrayDeque;
-import java.util.PriorityQueue;
+import java.util.Arrays;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 
@@ -17,22 +17,33 @@ import java.util.concurrent.locks.LockSupport;
  * re-arm their timers every advert). Neither a submission nor a re-armed {@link Alarm} allocates
  * once the queues have grown to their working size, so the steady state of the engine makes no
  * garbage.
+ *
+ * <p><b>The timer queue</b> is a binary min-heap of timers ordered by deadline, then by the
+ * sequence of their arming (two timers due at the same instant fire in the order they were
+ * armed). Each timer knows its slot in the heap, so arming, re-arming in place and cancelling
+ * cost O(log n) sifts and no search: the health checks keep one timer or more per checker (tens
+ * of thousands), armed and cancelled several times a second each. Deadlines compare by their
+ * difference, as {@link System#nanoTime} requires (its values may be negative and wrap).
  */
 public final class ExecutorScheduler implements Scheduler, AutoCloseable {
 
     private final Thread thread;
     // Guarded by itself: an ArrayDeque reuses its array, where a linked queue allocates a node per task.
     private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
-    // Guarded by itself; timers are armed from the engine thread mostly, but may be from any.
-    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    // The timer heap, guarded by the lock; timers are armed from the engine thread mostly, but may be from any.
+    private final Object timerLock = new Object();
+    private Timer[] heap = new Timer[64];
+    private int size;
     private long sequence;
     private volatile boolean closed;
     // Written by the engine thread only.
     private volatile long failures;
 
-    private final class Timer implements Comparable<Timer>, Cancellable, Alarm {
+    private final class Timer implements Cancellable, Alarm {
         long at;
         long seq;
+        /** The timer's slot in the heap, or -1 while it is not armed. */
+        int index = -1;
         final Runnable task;
 
         /** Disarmed until {@link #armAt}. */
@@ -45,30 +56,116 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
             if (closed) {
                 throw new RejectedExecutionException("scheduler closed");
             }
-            synchronized (timers) {
-                timers.remove(this);
+            boolean first;
+            synchronized (timerLock) {
                 at = nanoTime;
                 seq = sequence++;
-                timers.add(this);
+                if (index < 0) {
+                    add(this);
+                } else {
+                    resift(index);
+                }
+                first = index == 0;
             }
-            if (Thread.currentThread() != thread) {
+            // Only a new earliest deadline shortens the engine's sleep; a later one leaves it to
+            // wake early, look and sleep again.
+            if (first && Thread.currentThread() != thread) {
                 LockSupport.unpark(thread);
             }
         }
 
         @Override
-        public int compareTo(Timer o) {
-            // Deadlines compare by difference: System.nanoTime may be negative or wrap.
-            long d = at - o.at;
-            return d != 0 ? (d < 0 ? -1 : 1) : Long.compare(seq, o.seq);
-        }
-
-        @Override
         public void cancel() {
-            synchronized (timers) {
-                timers.remove(this);
+            synchronized (timerLock) {
+                if (index >= 0) {
+                    removeAt(index);
+                }
             }
         }
+    }
+
+    private static boolean before(Timer a, Timer b) {
+        return before(a.at, a.seq, b.at, b.seq);
+    }
+
+    /**
+     * Whether a timer due at {@code at} armed as {@code seq} is due before one due at {@code otherAt}
+     * armed as {@code otherSeq}: the earlier deadline, by difference ({@link System#nanoTime} may
+     * wrap), then the earlier arming.
+     */
+    static boolean before(long at, long seq, long otherAt, long otherSeq) {
+        long d = at - otherAt;
+        return d != 0 ? d < 0 : seq < otherSeq;
+    }
+
+    private void add(Timer t) {
+        if (size == heap.length) {
+            heap = Arrays.copyOf(heap, size * 2);
+        }
+        t.index = size;
+        heap[size++] = t;
+        siftUp(t.index);
+    }
+
+    private void removeAt(int i) {
+        Timer gone = heap[i];
+        gone.index = -1;
+        int last = --size;
+        Timer moved = heap[last];
+        heap[last] = null;
+        if (i != last) {
+            heap[i] = moved;
+            moved.index = i;
+            resift(i);
+        }
+    }
+
+    /** Restores the heap order around slot {@code i}, whose timer's key changed either way. */
+    private void resift(int i) {
+        if (!siftUp(i)) {
+            siftDown(i);
+        }
+    }
+
+    /** Moves the timer at {@code i} towards the root while it is due before its parent; true if it moved. */
+    private boolean siftUp(int i) {
+        Timer t = heap[i];
+        int start = i;
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            Timer p = heap[parent];
+            if (!before(t, p)) {
+                break;
+            }
+            heap[i] = p;
+            p.index = i;
+            i = parent;
+        }
+        heap[i] = t;
+        t.index = i;
+        return i != start;
+    }
+
+    private void siftDown(int i) {
+        Timer t = heap[i];
+        int half = size >>> 1;
+        while (i < half) {
+            int child = 2 * i + 1;
+            Timer c = heap[child];
+            int right = child + 1;
+            if (right < size && before(heap[right], c)) {
+                child = right;
+                c = heap[child];
+            }
+            if (!before(c, t)) {
+                break;
+            }
+            heap[i] = c;
+            c.index = i;
+            i = child;
+        }
+        heap[i] = t;
+        t.index = i;
     }
 
     /** Starts the engine thread, named {@code threadName}. */
@@ -129,14 +226,14 @@ public final class ExecutorScheduler implements Scheduler, AutoCloseable {
             }
             Runnable due = null;
             long wait;
-            synchronized (timers) {
-                Timer t = timers.peek();
+            synchronized (timerLock) {
+                Timer t = size == 0 ? null : heap[0];
                 if (t == null) {
                     wait = -1;
                 } else {
                     wait = t.at - System.nanoTime();
                     if (wait <= 0) {
-                        timers.poll();
+                        removeAt(0);
                         due = t.task;
                     }
                 }
