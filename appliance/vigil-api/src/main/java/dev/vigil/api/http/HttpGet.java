@@ -1,17 +1,12 @@
 package dev.vigil.api.http;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.socket.SocketChannel;
@@ -41,7 +36,9 @@ import static dev.vigil.api.Failures.show;
  * loop, never blocking it: connect (from a bound address when given), a TLS handshake for
  * {@code SSL_GET}, the request, then the response read to the end of the connection (or to its
  * {@code Content-Length}) by a {@link ResponseReader}. The whole exchange has one deadline, the
- * checker's {@code connect_timeout}.
+ * checker's {@code connect_timeout}. A checker makes a {@link Fetcher} per url once and fetches it
+ * every {@code delay_loop}; {@link #fetch(EventLoop, ChannelFactory, Request, Duration)} is one
+ * fetch of a fetcher made for it.
  *
  * <p>TLS is keepalived's: the server's certificate is not verified (neither its chain nor its
  * name: a health check asks whether the server answers, not whether it is who it says), and the
@@ -126,8 +123,9 @@ public final class HttpGet {
      * What came back.
      *
      * @param statusCode    the status line's code, 0 when the first line is not a status line
-     * @param digest        MD5 of the body as 32 lower-case hex digits (keepalived's {@code digest})
-     * @param bodyBytes     how many body bytes were hashed
+     * @param digest        MD5 of the body as 32 lower-case hex digits (keepalived's {@code digest}), or
+     *                      {@code null} when the fetch did not ask for it
+     * @param bodyBytes     how many body bytes came (up to {@code Content-Length})
      * @param contentLength the header's {@code Content-Length}, or -1
      */
     public record Response(int statusCode, String digest, long bodyBytes, long contentLength) {
@@ -166,6 +164,18 @@ public final class HttpGet {
         }
     }
 
+    /**
+     * Hears how one {@link Fetcher#fetch(long, Callback) fetch} ended, once: with the response, or
+     * with why there is none; exactly one of the two is {@code null}. Called on the fetch's event
+     * loop, or on the fetching thread when no channel could be opened at all.
+     */
+    @FunctionalInterface
+    public interface Callback {
+
+        /** The fetch ended with {@code response}, or failed with {@code failure}. */
+        void done(Response response, Failure failure);
+    }
+
     /** One client context for every {@code SSL_GET}: no trust store, no name check (the class comment says why). */
     private static volatile SslContext insecure;
 
@@ -173,9 +183,9 @@ public final class HttpGet {
     }
 
     /**
-     * Sends {@code request} on {@code loop} and reads the response; the stage completes once, on
-     * the loop, with the {@link Response} or exceptionally with a {@link Failure}, within
-     * {@code timeout}. Returns at once.
+     * Sends {@code request} on {@code loop} and reads the response, its body's digest included; the
+     * stage completes once, with the {@link Response} or exceptionally with a {@link Failure},
+     * within {@code timeout}. Returns at once.
      */
     public static CompletionStage<Response> fetch(EventLoop loop, Class<? extends SocketChannel> channelType, Request request,
                                                   Duration timeout) {
@@ -190,86 +200,208 @@ public final class HttpGet {
      */
     public static CompletionStage<Response> fetch(EventLoop loop, ChannelFactory<? extends SocketChannel> channels,
                                                   Request request, Duration timeout) {
-        CompletableFuture<Response> result = new CompletableFuture<>();
-        long millis = Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-        SslContext ssl;
-        try {
-            ssl = request.tls() ? sslContext() : null;
-        } catch (SSLException e) {
-            result.completeExceptionally(new Failure(Failure.Kind.TLS, "no TLS context: " + e.getMessage()));
+        return new Fetcher(loop, channels, request, true).fetch(timeout);
+    }
+
+    /**
+     * One request made ready once to be fetched again and again, as a checker fetches its url every
+     * {@code delay_loop}: the request's bytes encoded, the TLS context chosen, the channel factory
+     * and the address kept. Each fetch is one connection of its own, opened by the factory on the
+     * fetching thread and registered with the loop, where everything else happens: the connect,
+     * the one deadline (which bounds the connect too: Netty's own connect timeout is not used), the
+     * request written from a buffer of the channel's pooled allocator, the response parsed where
+     * Netty read it (a {@link ResponseReader}, hashing the body only when the digest is wanted),
+     * and one close when the fetch ends. Thread-safe: fetches may overlap.
+     */
+    public static final class Fetcher {
+        private final EventLoop loop;
+        private final ChannelFactory<? extends SocketChannel> channels;
+        private final Request request;
+        private final boolean digest;
+        private final byte[] bytes;
+        private final String target;
+        private final SslContext ssl;
+        /** Why {@code SSL_GET} has no TLS context, or {@code null}. */
+        private final String noTls;
+
+        /**
+         * {@code request} to be fetched on {@code loop}, on channels {@code channels} makes (see
+         * {@link HttpGet#fetch(EventLoop, ChannelFactory, Request, Duration)}); with {@code digest}
+         * false the body is not hashed and each {@link Response#digest()} is {@code null}.
+         */
+        public Fetcher(EventLoop loop, ChannelFactory<? extends SocketChannel> channels, Request request, boolean digest) {
+            this.loop = Objects.requireNonNull(loop, "loop");
+            this.channels = Objects.requireNonNull(channels, "channels");
+            this.request = Objects.requireNonNull(request, "request");
+            this.digest = digest;
+            this.bytes = request.text().getBytes(StandardCharsets.ISO_8859_1);
+            this.target = show(request.address());
+            SslContext c = null;
+            String why = null;
+            if (request.tls()) {
+                try {
+                    c = sslContext();
+                } catch (SSLException e) {
+                    why = "no TLS context: " + e.getMessage();
+                }
+            }
+            this.ssl = c;
+            this.noTls = why;
+        }
+
+        /** The request this fetcher sends. */
+        public Request request() {
+            return request;
+        }
+
+        /** {@link #fetch(long, Callback)} as a stage, which completes exceptionally with the {@link Failure}. */
+        public CompletionStage<Response> fetch(Duration timeout) {
+            CompletableFuture<Response> result = new CompletableFuture<>();
+            fetch(Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())), (r, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(e);
+                } else {
+                    result.complete(r);
+                }
+            });
             return result;
         }
-        Exchange exchange = new Exchange(request, result);
-        Bootstrap b = new Bootstrap()
-                .group(loop)
-                .channelFactory(channels)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) millis)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        if (ssl != null) {
-                            InetSocketAddress a = request.address();
-                            SslHandler h = request.serverName() != null
-                                    ? ssl.newHandler(ch.alloc(), request.serverName(), a.getPort())
-                                    : ssl.newHandler(ch.alloc());
-                            h.setHandshakeTimeoutMillis(millis);
-                            ch.pipeline().addLast(h);
-                        }
-                        ch.pipeline().addLast(exchange);
-                    }
-                });
-        if (request.bindAddress() != null) {
-            b.option(ChannelOption.SO_REUSEADDR, true);
-        }
-        ChannelFuture connect = request.bindAddress() == null
-                ? b.connect(request.address())
-                : b.connect(request.address(), request.bindAddress());
-        ScheduledFuture<?> deadline = loop.schedule(() -> {
-            boolean connected = connect.isDone() && connect.isSuccess();
-            result.completeExceptionally(connected
-                    ? new Failure(Failure.Kind.TIMEOUT, (exchange.sent ? "no complete response" : "no TLS handshake")
-                            + " within " + millis + " ms")
-                    : new Failure(Failure.Kind.CONNECT_TIMEOUT, "no connection to " + show(request.address()) + " within " + millis + " ms"));
-            connect.cancel(false);
-            close(connect.channel());
-        }, millis, TimeUnit.MILLISECONDS);
-        result.whenComplete((r, e) -> {
-            deadline.cancel(false);
-            close(connect.channel());
-        });
-        connect.addListener((ChannelFutureListener) done -> {
-            if (!done.isSuccess() && !done.isCancelled()) {
-                result.completeExceptionally(done.cause() instanceof ConnectTimeoutException
-                        ? new Failure(Failure.Kind.CONNECT_TIMEOUT, "no connection to " + show(request.address()) + " within " + millis + " ms")
-                        : new Failure(Failure.Kind.CONNECT, reason(done.cause()) + " (" + show(request.address()) + ")"));
+
+        /**
+         * Starts one fetch and returns at once; {@code callback} hears its end once, within
+         * {@code timeoutMillis} (at least 1 ms, at most {@link Integer#MAX_VALUE}) from now.
+         */
+        public void fetch(long timeoutMillis, Callback callback) {
+            long millis = Math.max(1, Math.min(Integer.MAX_VALUE, timeoutMillis));
+            if (noTls != null) {
+                callback.done(null, new Failure(Failure.Kind.TLS, noTls));
+                return;
             }
-        });
-        return result;
-    }
-
-    /** Closes {@code channel} unless it never opened: the stand-in Netty returns when the channel factory failed has no event loop. */
-    private static void close(Channel channel) {
-        if (channel.isOpen()) {
-            channel.close();
+            SocketChannel channel;
+            try {
+                channel = channels.newChannel();
+            } catch (Throwable e) {
+                callback.done(null, new Failure(Failure.Kind.CONNECT, reason(e) + " (" + target + ")"));
+                return;
+            }
+            Exchange x = new Exchange(this, channel, millis, callback);
+            try {
+                // The exchange's one deadline bounds the connect too.
+                channel.config().setConnectTimeoutMillis(0);
+                if (request.bindAddress() != null) {
+                    // A fixed bind_port is reused probe after probe while the last connection sits in TIME_WAIT.
+                    channel.config().setOption(ChannelOption.SO_REUSEADDR, true);
+                }
+                if (ssl != null) {
+                    InetSocketAddress a = request.address();
+                    SslHandler h = request.serverName() != null
+                            ? ssl.newHandler(channel.alloc(), request.serverName(), a.getPort())
+                            : ssl.newHandler(channel.alloc());
+                    h.setHandshakeTimeoutMillis(millis);
+                    channel.pipeline().addLast("tls", h);
+                }
+                channel.pipeline().addLast("http", x);
+            } catch (Throwable e) {
+                channel.unsafe().closeForcibly();
+                callback.done(null, new Failure(Failure.Kind.CONNECT, reason(e) + " (" + target + ")"));
+                return;
+            }
+            x.registration = loop.register(channel);
+            x.registration.addListener(x);
         }
     }
 
-    /** The pipeline's last handler: sends the request once the connection (and TLS) is up, feeds the reader. */
-    private static final class Exchange extends ChannelInboundHandlerAdapter {
-        private final Request request;
-        private final CompletableFuture<Response> result;
-        private final ResponseReader reader = new ResponseReader();
-        private final byte[] chunk = new byte[8192];
-        volatile boolean sent;
+    /**
+     * One fetch on its channel, from registration to its one close: the connect, the deadline, the
+     * request once the connection (and TLS) is up, and the response fed to the reader. Apart from
+     * its construction, everything runs on the channel's event loop.
+     */
+    private static final class Exchange extends ChannelInboundHandlerAdapter implements ChannelFutureListener, Runnable {
+        private final Fetcher fetcher;
+        private final SocketChannel channel;
+        private final long millis;
+        private final long deadlineNanos;
+        private final Callback callback;
+        private final ResponseReader reader;
+        ChannelFuture registration;
+        private ChannelFuture sending;
+        private ScheduledFuture<?> deadline;
+        private boolean connected;
+        private boolean sent;
+        private boolean done;
 
-        Exchange(Request request, CompletableFuture<Response> result) {
-            this.request = request;
-            this.result = result;
+        Exchange(Fetcher fetcher, SocketChannel channel, long millis, Callback callback) {
+            this.fetcher = fetcher;
+            this.channel = channel;
+            this.millis = millis;
+            this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+            this.callback = callback;
+            this.reader = new ResponseReader(fetcher.digest);
+        }
+
+        /** The registration, the connect or the request's write completed. */
+        @Override
+        public void operationComplete(ChannelFuture f) {
+            if (done) {
+                return;
+            }
+            if (f.isSuccess()) {
+                if (f == registration) {
+                    connect();
+                }
+                return;
+            }
+            if (f.isCancelled()) {
+                return;
+            }
+            if (f == sending) {
+                finish(null, new Failure(Failure.Kind.IO, "cannot send the request: " + reason(f.cause())));
+            } else {
+                finish(null, new Failure(Failure.Kind.CONNECT, reason(f.cause()) + " (" + fetcher.target + ")"));
+            }
+        }
+
+        /** Registered: the deadline (counted from the fetch's start), then the connect. */
+        private void connect() {
+            deadline = channel.eventLoop().schedule(this, Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            Request r = fetcher.request;
+            ChannelFuture c = r.bindAddress() == null ? channel.connect(r.address()) : channel.connect(r.address(), r.bindAddress());
+            c.addListener(this);
+        }
+
+        /** The deadline. */
+        @Override
+        public void run() {
+            if (done) {
+                return;
+            }
+            finish(null, connected
+                    ? new Failure(Failure.Kind.TIMEOUT, (sent ? "no complete response" : "no TLS handshake") + " within " + millis + " ms")
+                    : new Failure(Failure.Kind.CONNECT_TIMEOUT, "no connection to " + fetcher.target + " within " + millis + " ms"));
+        }
+
+        /** The end, once: the deadline cancelled, the callback told, the channel closed. */
+        private void finish(Response response, Failure failure) {
+            if (done) {
+                return;
+            }
+            done = true;
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+            try {
+                callback.done(response, failure);
+            } finally {
+                if (channel.isOpen()) {
+                    channel.close();
+                }
+            }
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            if (!request.tls()) {
+            connected = true;
+            if (fetcher.ssl == null) {
                 send(ctx);
             }
             ctx.fireChannelActive();
@@ -281,65 +413,58 @@ public final class HttpGet {
                 if (e.isSuccess()) {
                     send(ctx);
                 } else {
-                    result.completeExceptionally(new Failure(Failure.Kind.TLS, "TLS handshake with "
-                            + show(request.address()) + " failed: " + reason(e.cause())));
-                    ctx.close();
+                    finish(null, new Failure(Failure.Kind.TLS, "TLS handshake with " + fetcher.target + " failed: " + reason(e.cause())));
                 }
             }
             ctx.fireUserEventTriggered(evt);
         }
 
         private void send(ChannelHandlerContext ctx) {
+            if (done) {
+                return;
+            }
             sent = true;
-            ByteBuf bytes = Unpooled.wrappedBuffer(request.text().getBytes(StandardCharsets.ISO_8859_1));
-            ctx.writeAndFlush(bytes).addListener((ChannelFutureListener) f -> {
-                if (!f.isSuccess()) {
-                    result.completeExceptionally(new Failure(Failure.Kind.IO, "cannot send the request: " + reason(f.cause())));
-                    ctx.close();
-                }
-            });
+            ByteBuf b = ctx.alloc().ioBuffer(fetcher.bytes.length).writeBytes(fetcher.bytes);
+            sending = ctx.writeAndFlush(b);
+            sending.addListener(this);
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf buf = (ByteBuf) msg;
             try {
-                while (buf.isReadable()) {
-                    int n = Math.min(chunk.length, buf.readableBytes());
-                    buf.readBytes(chunk, 0, n);
-                    reader.feed(chunk, 0, n);
+                if (!done) {
+                    reader.feed(buf);
                 }
             } finally {
                 buf.release();
             }
-            if (reader.bodyComplete()) {
-                result.complete(reader.finish());
-                ctx.close();
+            if (!done && reader.bodyComplete()) {
+                finish(reader.finish(), null);
             }
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            if (done) {
+                return;
+            }
+            boolean tls = fetcher.ssl != null;
             if (!sent) {
-                result.completeExceptionally(new Failure(request.tls() ? Failure.Kind.TLS : Failure.Kind.NO_DATA,
-                        "connection closed by " + show(request.address()) + (request.tls() ? " during the TLS handshake" : "")));
+                finish(null, new Failure(tls ? Failure.Kind.TLS : Failure.Kind.NO_DATA,
+                        "connection closed by " + fetcher.target + (tls ? " during the TLS handshake" : "")));
                 return;
             }
             Response r = reader.finish();
-            if (r != null) {
-                result.complete(r);
-            } else {
-                result.completeExceptionally(new Failure(Failure.Kind.NO_DATA, "no HTTP response from " + show(request.address())));
-            }
+            finish(r, r != null ? null : new Failure(Failure.Kind.NO_DATA, "no HTTP response from " + fetcher.target));
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             Throwable c = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-            result.completeExceptionally(c instanceof SSLException
-                    ? new Failure(Failure.Kind.TLS, "TLS with " + show(request.address()) + " failed: " + reason(c))
-                    : new Failure(Failure.Kind.IO, "reading from " + show(request.address()) + " failed: " + reason(c)));
-            ctx.close();
+            finish(null, c instanceof SSLException
+                    ? new Failure(Failure.Kind.TLS, "TLS with " + fetcher.target + " failed: " + reason(c))
+                    : new Failure(Failure.Kind.IO, "reading from " + fetcher.target + " failed: " + reason(c)));
         }
     }
 

@@ -4,13 +4,11 @@ import dev.vigil.api.CheckContext;
 import dev.vigil.api.CheckResult;
 import dev.vigil.api.Probe;
 import dev.vigil.api.http.HttpGet;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.socket.SocketChannel;
 
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -20,74 +18,112 @@ import java.util.concurrent.CompletionStage;
  * fails at the first url that does not, with what was seen and what was expected. All urls share
  * one deadline, {@code connect_timeout} from the start of the probe, so that the probe ends within
  * the time the host allows it.
+ *
+ * <p>Everything that does not change from probe to probe is made once, here: each url's
+ * {@link HttpGet.Fetcher} (its request's bytes, the host's channel factory), which hashes the body
+ * only for a url with a {@code digest}, and the words of its results. {@link #run()} starts the
+ * first fetch and returns; the rest happens on the event loop.
  */
 final class HttpProbe implements Probe {
 
     private final CheckContext context;
-    private final HttpConfig config;
+    private final Step[] steps;
     private volatile boolean closed;
+
+    /** One url: its fetcher and the words of its results. */
+    private record Step(HttpConfig.Url url, HttpGet.Fetcher fetcher, String shown, String passed) {
+    }
 
     HttpProbe(CheckContext context, HttpConfig config) {
         this.context = context;
-        this.config = config;
+        String inherited = context.inherited().virtualhost();
+        ChannelFactory<SocketChannel> channels = context.socketChannels();
+        var target = context.target();
+        List<HttpConfig.Url> urls = config.urls();
+        steps = new Step[urls.size()];
+        for (int i = 0; i < steps.length; i++) {
+            HttpConfig.Url url = urls.get(i);
+            String host = config.hostFor(url, inherited);
+            HttpGet.Request request = new HttpGet.Request(target.address(), target.bindAddress(), url.path(),
+                    host, config.protocol(), config.ssl(), config.serverNameFor(url, inherited));
+            // /health, or /health (Host www.example.com) when a virtualhost names the site.
+            String shown = url.path() + (host != null ? " (Host " + host + ")" : "");
+            steps[i] = new Step(url, new HttpGet.Fetcher(context.eventLoop(), channels, request, url.digest() != null), shown,
+                    (url.digest() != null ? ", digest matched," : "") + " for " + shown);
+        }
     }
 
     @Override
     public CompletionStage<CheckResult> run() {
-        CompletableFuture<CheckResult> result = new CompletableFuture<>();
-        long start = context.nanoTime();
-        next(0, start, new ArrayList<>(), result);
-        return result;
+        Run r = new Run(context.nanoTime());
+        r.next(0);
+        return r.result;
     }
 
-    /** Fetches url {@code index}, then the next, until one fails or all passed. */
-    private void next(int index, long start, List<String> passed, CompletableFuture<CheckResult> result) {
-        if (index == config.urls().size()) {
-            result.complete(CheckResult.of(CheckResult.Status.L7OK, String.join("; ", passed) + " in "
-                    + String.format(Locale.ROOT, "%.1f", (context.nanoTime() - start) / 1e6) + " ms"));
-            return;
+    /** One probe: the urls in turn, each fetch's end heard as a {@link HttpGet.Callback}. */
+    private final class Run implements HttpGet.Callback {
+        final CompletableFuture<CheckResult> result = new CompletableFuture<>();
+        private final long start;
+        /** What the urls that passed said, joined by "; " (only with several urls). */
+        private StringBuilder passed;
+        private int index;
+
+        Run(long start) {
+            this.start = start;
         }
-        if (closed) {
-            result.complete(CheckResult.of(CheckResult.Status.L4CON, "checker closed"));
-            return;
+
+        /** Fetches url {@code i}, or completes with what the urls said once all passed. */
+        void next(int i) {
+            index = i;
+            if (i == steps.length) {
+                String seen = passed != null ? passed.toString() : "";
+                result.complete(CheckResult.of(CheckResult.Status.L7OK, seen + " in " + millis(context.nanoTime() - start) + " ms"));
+                return;
+            }
+            if (closed) {
+                result.complete(CheckResult.of(CheckResult.Status.L4CON, "checker closed"));
+                return;
+            }
+            long leftNanos = context.connectTimeout().toNanos() - (context.nanoTime() - start);
+            Step step = steps[i];
+            if (leftNanos < 1_000_000) {
+                result.complete(CheckResult.of(CheckResult.Status.L7TOUT, "no time left for " + step.url().path()
+                        + " within " + context.connectTimeout().toMillis() + " ms"));
+                return;
+            }
+            step.fetcher().fetch(leftNanos / 1_000_000, this);
         }
-        Duration left = context.connectTimeout().minusNanos(context.nanoTime() - start);
-        HttpConfig.Url url = config.urls().get(index);
-        if (left.toMillis() < 1) {
-            result.complete(CheckResult.of(CheckResult.Status.L7TOUT, "no time left for " + url.path()
-                    + " within " + context.connectTimeout().toMillis() + " ms"));
-            return;
-        }
-        var target = context.target();
-        String inherited = context.inherited().virtualhost();
-        HttpGet.Request request = new HttpGet.Request(target.address(), target.bindAddress(), url.path(),
-                config.hostFor(url, inherited), config.protocol(), config.ssl(), config.serverNameFor(url, inherited));
-        HttpGet.fetch(context.eventLoop(), context.socketChannels(), request, left).whenComplete((response, error) -> {
-            if (error != null) {
-                result.complete(failure(url, error));
+
+        @Override
+        public void done(HttpGet.Response response, HttpGet.Failure failure) {
+            Step step = steps[index];
+            HttpConfig.Url url = step.url();
+            if (failure != null) {
+                result.complete(failed(step, failure));
                 return;
             }
             if (!url.accepts(response.statusCode())) {
                 result.complete(CheckResult.of(CheckResult.Status.L7RSP, "HTTP status " + response.statusCode()
-                        + " (expected " + url.codesText() + ") for " + show(url)));
+                        + " (expected " + url.codesText() + ") for " + step.shown()));
                 return;
             }
             if (url.digest() != null && !url.digest().equals(response.digest())) {
                 result.complete(CheckResult.of(CheckResult.Status.L7RSP, "MD5 digest " + response.digest()
-                        + " of the body of " + show(url) + " (expected " + url.digest() + ", " + response.bodyBytes() + " bytes)"));
+                        + " of the body of " + step.shown() + " (expected " + url.digest() + ", " + response.bodyBytes() + " bytes)"));
                 return;
             }
-            passed.add("HTTP status " + response.statusCode() + (url.digest() != null ? ", digest matched," : "") + " for " + show(url));
-            next(index + 1, start, passed, result);
-        });
+            String said = "HTTP status " + response.statusCode() + step.passed();
+            if (steps.length == 1) {
+                result.complete(CheckResult.of(CheckResult.Status.L7OK, said + " in " + millis(context.nanoTime() - start) + " ms"));
+                return;
+            }
+            passed = passed == null ? new StringBuilder(said) : passed.append("; ").append(said);
+            next(index + 1);
+        }
     }
 
     /** The failure's status: no connection (L4), no answer in time (L7TOUT), or a broken answer (L7RSP). */
-    private CheckResult failure(HttpConfig.Url url, Throwable error) {
-        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (!(e instanceof HttpGet.Failure f)) {
-            return CheckResult.of(CheckResult.Status.L7RSP, "GET " + show(url) + " failed: " + e);
-        }
+    private static CheckResult failed(Step step, HttpGet.Failure f) {
         CheckResult.Status status = switch (f.kind()) {
             case CONNECT_TIMEOUT -> CheckResult.Status.L4TOUT;
             case CONNECT -> CheckResult.Status.L4CON;
@@ -96,13 +132,13 @@ final class HttpProbe implements Probe {
         };
         String what = f.getMessage();
         return CheckResult.of(status, status == CheckResult.Status.L4CON || status == CheckResult.Status.L4TOUT
-                ? what : what + " for " + show(url));
+                ? what : what + " for " + step.shown());
     }
 
-    /** {@code /health}, or {@code /health (Host www.example.com)} when a virtualhost names the site. */
-    private String show(HttpConfig.Url url) {
-        String host = config.hostFor(url, context.inherited().virtualhost());
-        return url.path() + (host != null ? " (Host " + host + ")" : "");
+    /** {@code nanos} in milliseconds with one decimal, rounded half up: {@code 0.4}, {@code 12.0}. */
+    static String millis(long nanos) {
+        long tenths = (Math.max(0, nanos) + 50_000) / 100_000;
+        return tenths / 10 + "." + tenths % 10;
     }
 
     @Override
