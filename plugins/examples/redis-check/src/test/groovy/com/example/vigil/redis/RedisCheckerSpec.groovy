@@ -225,7 +225,7 @@ class RedisCheckerSpec extends Specification {
                 new Socket('127.0.0.1', port).close()
                 return p
             } catch (IOException e) {
-                assert System.nanoTime() < deadline: "redis-server did not listen on ${port}: ${dir.resolve('redis.log').text}"
+                assert System.nanoTime() < deadline: "redis-server did not listen on ${port}: ${Files.readString(dir.resolve('redis.log'))}"
                 Thread.sleep(50)
             }
         }
