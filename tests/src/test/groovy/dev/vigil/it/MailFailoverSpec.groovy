@@ -1,5 +1,6 @@
 package dev.vigil.it
 
+import dev.vigil.plugin.testkit.MailServers
 import groovy.json.JsonSlurper
 import spock.lang.Requires
 import spock.lang.Shared
@@ -30,7 +31,7 @@ import java.time.Instant
  * </pre>
  */
 @Stepwise
-@Requires({ NetnsLab.usable() && MailHost.present() })
+@Requires({ NetnsLab.usable() && MailServers.usable('mail spec') })
 class MailFailoverSpec extends Specification {
 
     static final String VIP = '10.78.17.50'
@@ -49,8 +50,8 @@ class MailFailoverSpec extends Specification {
     static final String STOPPING = '[node-1] VRRP Instance VI_1 - Stopping'
 
     @Shared NetnsLab lab
-    @Shared MailHost.OpenSmtpd smtpd
-    @Shared MailHost.Recorder submission
+    @Shared MailServers.OpenSmtpd smtpd
+    @Shared MailServers.Recorder submission
     @Shared List<Path> certificate
     @Shared VigilNode n1
     @Shared VigilNode n2
@@ -154,7 +155,7 @@ class MailFailoverSpec extends Specification {
     }
 
     /** The take-over mails in {@code recipient}'s maildir. */
-    List<MailHost.Received> takeOvers(String recipient) {
+    List<MailServers.Received> takeOvers(String recipient) {
         smtpd.mailbox(recipient).findAll { it.header('Subject') == TAKE_OVER }
     }
 
@@ -173,9 +174,9 @@ class MailFailoverSpec extends Specification {
                 .host('n1', '10.78.17.1/24')
                 .host('n2', '10.78.17.2/24')
                 .host('mx', MX + '/24')
-        certificate = MailHost.certificate(lab.dir, 'mx', "IP:${MX}")
-        smtpd = new MailHost.OpenSmtpd(lab, 'mx', MX, SMTP, RECIPIENTS)
-        submission = new MailHost.Recorder(lab, 'mx', MX, SUBMISSION, certificate, USER, PASSWORD)
+        certificate = MailServers.certificate(lab.dir, 'mx', "IP:${MX}")
+        smtpd = new MailServers.OpenSmtpd(lab.place('mx'), lab.dir, MX, SMTP, RECIPIENTS)
+        submission = new MailServers.Recorder(lab.place('mx'), lab.dir, MX, SUBMISSION, certificate, USER, PASSWORD)
     }
 
     def cleanupSpec() {
@@ -197,8 +198,8 @@ class MailFailoverSpec extends Specification {
         }
         // Time for a second copy, were one on its way.
         Thread.sleep(2000)
-        MailHost.Received ops = takeOvers('ops@vigil.test')[0]
-        MailHost.Received dev = takeOvers('dev@vigil.test')[0]
+        MailServers.Received ops = takeOvers('ops@vigil.test')[0]
+        MailServers.Received dev = takeOvers('dev@vigil.test')[0]
 
         then: 'the take-over came within the skew time'
         liveMove < SKEW_90 + SLACK
@@ -260,7 +261,7 @@ class MailFailoverSpec extends Specification {
         }
 
         and: 'the message'
-        with(got[0].message as MailHost.Received) {
+        with(got[0].message as MailServers.Received) {
             header('From') == 'Vigil node-2 <vigil@node-2.vigil.test>'
             header('To') == 'ops@vigil.test, dev@vigil.test'
             body.readLines()[0] == OWNING

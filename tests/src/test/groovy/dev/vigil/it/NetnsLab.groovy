@@ -1,5 +1,7 @@
 package dev.vigil.it
 
+import dev.vigil.plugin.testkit.MailServers
+
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Duration
@@ -150,6 +152,25 @@ class NetnsLab implements Closeable {
         Process p = pb.start()
         processes << p
         p
+    }
+
+    /**
+     * {@code host} as a place for the mail servers of {@link MailServers}: started in its namespace
+     * (and killed by {@link #close()} with everything else there), a listener found by {@code ss} there.
+     */
+    MailServers.Place place(String host) {
+        NetnsLab lab = this
+        new MailServers.Place() {
+            @Override
+            Process spawn(List<String> command, Path log) {
+                lab.spawn(host, log, command)
+            }
+
+            @Override
+            boolean listening(String address, int port) {
+                !lab.exec(host, 'ss', '-Hltn', "sport = :${port}".toString()).trim().isEmpty()
+            }
+        }
     }
 
     Path write(String name, String text) {

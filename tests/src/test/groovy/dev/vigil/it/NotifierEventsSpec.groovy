@@ -1,21 +1,18 @@
 package dev.vigil.it
 
+import dev.vigil.daemon.plugin.TestPlugins
+import dev.vigil.plugin.testkit.MailServers
 import groovy.json.JsonSlurper
 import spock.lang.Requires
 import spock.lang.Shared
 import spock.lang.Specification
 import spock.lang.Stepwise
 
-import javax.tools.DiagnosticCollector
-import javax.tools.JavaFileObject
-import javax.tools.ToolProvider
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Duration
 import java.time.Instant
 import java.time.temporal.ChronoUnit
-import java.util.zip.ZipEntry
-import java.util.zip.ZipOutputStream
 
 /**
  * Every event type the daemon emits reaching every notifier once and only once. One Vigil node
@@ -42,7 +39,7 @@ import java.util.zip.ZipOutputStream
  * with the fields NotifierEvent documents.
  */
 @Stepwise
-@Requires({ NetnsLab.usable() && KeepalivedNode.present() && MailHost.present() })
+@Requires({ NetnsLab.usable() && KeepalivedNode.present() && MailServers.usable('mail spec') })
 class NotifierEventsSpec extends Specification {
 
     static final String VIP = '10.78.0.100'
@@ -75,7 +72,7 @@ class NotifierEventsSpec extends Specification {
     @Shared Path scriptOut
     @Shared Path pluginOut
     @Shared Path webhookRecord
-    @Shared MailHost.Recorder mailServer
+    @Shared MailServers.Recorder mailServer
     @Shared Path plugins
     @Shared Instant begun
 
@@ -96,7 +93,7 @@ class NotifierEventsSpec extends Specification {
             Path out = lab.dir.resolve('receiver.out')
             Files.exists(out) && Files.readString(out).contains('listening')
         }
-        mailServer = new MailHost.Recorder(lab, 'ops', OPS, 25)
+        mailServer = new MailServers.Recorder(lab.place('ops'), lab.dir, OPS, 25)
 
         // The script notifier's command: one line per event, "ARGS|VIGIL_A=x|VIGIL_B=y|..." (sorted by name).
         Path rec = lab.write('record-event.sh', "#!/bin/sh\n" +
@@ -244,7 +241,7 @@ class NotifierEventsSpec extends Specification {
      */
     List<Map> mailEvents() {
         mailServer.messages().collect { Map m ->
-            MailHost.Received mail = m.message as MailHost.Received
+            MailServers.Received mail = m.message as MailServers.Received
             Map<String, String> facts = mail.facts()
             [type   : facts.event, node: facts.node, time: facts.time, subject: mail.header('Subject'), first: mail.body.readLines()[0],
              details: facts.findAll { k, v -> !(k in ['event', 'node', 'time']) }, envelope: m.subMap('mail_from', 'rcpt_to', 'tls', 'helo')]
@@ -483,33 +480,6 @@ class NotifierEventsSpec extends Specification {
                 }
             }
             '''.stripIndent()
-        Path work = Files.createTempDirectory('notifier-plugin-')
-        Path src = work.resolve('src/t/recorder/Recorder.java')
-        Files.createDirectories(src.parent)
-        Files.writeString(src, source)
-        Path classes = Files.createDirectories(work.resolve('classes'))
-        def javac = ToolProvider.systemJavaCompiler
-        def diagnostics = new DiagnosticCollector<JavaFileObject>()
-        javac.getStandardFileManager(diagnostics, null, null).withCloseable { fm ->
-            String cp = System.getProperty('java.class.path')
-            boolean ok = javac.getTask(null, fm, diagnostics,
-                    ['-d', classes.toString(), '-cp', cp, '-processorpath', cp,
-                     '-processor', 'org.pf4j.processor.ExtensionAnnotationProcessor', '--release', '21', '-Xlint:none'],
-                    null, fm.getJavaFileObjectsFromFiles([src.toFile()])).call()
-            assert ok: diagnostics.diagnostics.collect { it.toString() }.join('\n')
-        }
-        Path zip = pluginsDir.resolve('recorder-notifier-1.0.0.zip')
-        new ZipOutputStream(Files.newOutputStream(zip)).withCloseable { out ->
-            out.putNextEntry(new ZipEntry('plugin.properties'))
-            out.write('plugin.id=recorder-notifier\nplugin.version=1.0.0\nplugin.provider=Test\nplugin.class=org.pf4j.Plugin\n'.bytes)
-            out.closeEntry()
-            Files.walk(classes).withCloseable { s ->
-                s.filter { Files.isRegularFile(it) }.forEach { f ->
-                    out.putNextEntry(new ZipEntry('classes/' + classes.relativize(f).toString()))
-                    out.write(Files.readAllBytes(f))
-                    out.closeEntry()
-                }
-            }
-        }
+        TestPlugins.zip(pluginsDir, 'recorder-notifier', ['t.recorder.Recorder': source], ['plugin.version': '1.0.0'])
     }
 }

@@ -1,18 +1,14 @@
 package dev.vigil.it
 
+import dev.vigil.daemon.plugin.TestPlugins
 import groovy.json.JsonSlurper
 import spock.lang.Requires
 import spock.lang.Specification
 
-import javax.tools.DiagnosticCollector
-import javax.tools.JavaFileObject
-import javax.tools.ToolProvider
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Duration
 import java.time.Instant
-import java.util.zip.ZipEntry
-import java.util.zip.ZipOutputStream
 
 /**
  * A checker plugin that runs away with memory in a daemon that is VRRP MASTER with a 256 MiB heap,
@@ -96,34 +92,9 @@ class PluginMemoryHogSpec extends Specification {
         """.stripIndent()
     }
 
-    /** Compiles the hog against this class path (PF4J's processor writes extensions.idx) and zips it as plugin {@code hog}. */
+    /** Compiles the hog against this class path (PF4J's processor writes extensions.idx) and zips it as plugin {@code hog} 1.0.0. */
     static Path zipHog(Path pluginsDir, Path trigger) {
-        Path src = Files.createDirectories(Files.createTempDirectory('hog-src-').resolve('t/hog'))
-        Path classes = Files.createTempDirectory('hog-classes-')
-        Path file = src.resolve('Hog.java')
-        Files.writeString(file, hogSource(trigger))
-        def javac = ToolProvider.systemJavaCompiler
-        def diagnostics = new DiagnosticCollector<JavaFileObject>()
-        javac.getStandardFileManager(diagnostics, null, null).withCloseable { fm ->
-            String cp = System.getProperty('java.class.path')
-            assert javac.getTask(null, fm, diagnostics, ['-d', classes.toString(), '-cp', cp, '-processorpath', cp,
-                    '-processor', 'org.pf4j.processor.ExtensionAnnotationProcessor', '--release', '21', '-Xlint:none'],
-                    null, fm.getJavaFileObjectsFromFiles([file.toFile()])).call(): diagnostics.diagnostics.join('\n')
-        }
-        Path zip = pluginsDir.resolve('hog-1.0.0.zip')
-        new ZipOutputStream(Files.newOutputStream(zip)).withCloseable { out ->
-            out.putNextEntry(new ZipEntry('plugin.properties'))
-            out.write('plugin.id=hog\nplugin.version=1.0.0\nplugin.provider=Test\nplugin.class=org.pf4j.Plugin\n'.bytes)
-            out.closeEntry()
-            Files.walk(classes).withCloseable { s ->
-                s.filter { Files.isRegularFile(it) }.forEach { f ->
-                    out.putNextEntry(new ZipEntry('classes/' + classes.relativize(f)))
-                    out.write(Files.readAllBytes(f))
-                    out.closeEntry()
-                }
-            }
-        }
-        zip
+        TestPlugins.zip(pluginsDir, 'hog', ['t.hog.Hog': hogSource(trigger)], ['plugin.version': '1.0.0'])
     }
 
     static String vigilConfig(Path pluginsDir) {

@@ -19,7 +19,8 @@ class TestPlugins {
 
     /**
      * Compiles {@code sources} (class name -> Java text) and zips them as plugin {@code id} into
-     * {@code pluginsDir}; returns the zip.
+     * {@code pluginsDir} as ID-VERSION.zip, version 1.2.3 unless {@code properties} (added to
+     * plugin.properties, over its defaults) say otherwise; returns the zip.
      */
     static Path zip(Path pluginsDir, String id, Map<String, String> sources, Map<String, String> properties = [:]) {
         Path work = Files.createTempDirectory("plugin-${id}-")
@@ -46,7 +47,7 @@ class TestPlugins {
         Map<String, String> props = ['plugin.id': id, 'plugin.version': '1.2.3', 'plugin.provider': 'Test',
                                      'plugin.class': 'org.pf4j.Plugin'] + properties
         Files.createDirectories(pluginsDir)
-        Path zip = pluginsDir.resolve("${id}-1.2.3.zip")
+        Path zip = pluginsDir.resolve("${id}-${props['plugin.version']}.zip")
         new ZipOutputStream(Files.newOutputStream(zip)).withCloseable { out ->
             out.putNextEntry(new ZipEntry('plugin.properties'))
             out.write(props.collect { k, v -> "${k}=${v}" }.join('\n').bytes)

@@ -5,6 +5,7 @@ import dev.vigil.api.Notifier
 import dev.vigil.api.NotifierContext
 import dev.vigil.api.NotifierEvent
 import dev.vigil.plugin.testkit.CheckPluginSpecification
+import dev.vigil.plugin.testkit.MailServers
 import org.pf4j.DefaultPluginManager
 import org.pf4j.PluginState
 import org.pf4j.RuntimeMode
@@ -32,7 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList
 class MailNotifierPluginSpec extends Specification {
 
     static boolean usable() {
-        CheckPluginSpecification.requireOrSkip('mail notifier plugin spec', MailServers.missing())
+        MailServers.usable('mail notifier plugin spec')
     }
 
     static final Instant NOW = Instant.parse('2026-05-04T10:15:30Z')
@@ -125,8 +126,8 @@ class MailNotifierPluginSpec extends Specification {
     }
 
     OpenSmtpdServer smtpd(List<String> recipients = ['ops@vigil.test', 'dev@vigil.test']) {
-        int port = MailServers.freePort()
-        def s = new MailServers.OpenSmtpd(dir, port, recipients)
+        int port = CheckPluginSpecification.freePort()
+        def s = new MailServers.OpenSmtpd(MailServers.LOCAL, dir, '127.0.0.1', port, recipients)
         servers << s
         new OpenSmtpdServer(server: s, port: port)
     }
@@ -136,8 +137,10 @@ class MailNotifierPluginSpec extends Specification {
         int port
     }
 
-    MailServers.Submission submission(int port, List<String> hidden = []) {
-        def s = new MailServers.Submission(dir, port, trusted, 'alice', 's3cret', ['ops@vigil.test'], hidden)
+    /** The submission server: STARTTLS with {@link #trusted}, AUTH for alice, mail for ops@vigil.test alone; {@code hidden} not offered. */
+    MailServers.Recorder submission(int port, List<String> hidden = []) {
+        def s = new MailServers.Recorder(MailServers.LOCAL, dir, '127.0.0.1', port, trusted, 'alice', 's3cret',
+                ['ops@vigil.test'], hidden)
         servers << s
         s
     }
@@ -166,8 +169,8 @@ class MailNotifierPluginSpec extends Specification {
 
         when:
         sink.deliver(failover())
-        def ops = smtpd.server.mailbox('ops@vigil.test')
-        def dev = smtpd.server.mailbox('dev@vigil.test')
+        def ops = smtpd.server.awaitMailbox('ops@vigil.test')
+        def dev = smtpd.server.awaitMailbox('dev@vigil.test')
 
         then: 'each recipient got one message; the envelope is the configured one (OpenSMTPD records it in Return-Path and Delivered-To)'
         ops.size() == 1 && dev.size() == 1
@@ -206,7 +209,7 @@ class MailNotifierPluginSpec extends Specification {
 
         when:
         sink.deliver(event)
-        def mail = smtpd.server.mailbox('ops@vigil.test')[0]
+        def mail = smtpd.server.awaitMailbox('ops@vigil.test')[0]
 
         then:
         MailMessageSpec.decodeWords(mail.header('Subject')) == '[lb1] Policy drain-zürich - drain'
@@ -230,8 +233,8 @@ class MailNotifierPluginSpec extends Specification {
         def e = thrown(IOException)
         smtpFailure(e)
         e.message ==~ /SMTP server 127\.0\.0\.1:\d+ refused nobody@vigil\.test: 5\d\d ".*<nobody@vigil\.test>"; "\[lb1] VRRP Instance VI_1 - Entering MASTER state" was mailed to ops@vigil\.test, dev@vigil\.test/
-        smtpd.server.mailbox('ops@vigil.test').size() == 1
-        smtpd.server.mailbox('dev@vigil.test').size() == 1
+        smtpd.server.awaitMailbox('ops@vigil.test').size() == 1
+        smtpd.server.awaitMailbox('dev@vigil.test').size() == 1
     }
 
     def 'every recipient refused: no message is sent, and the replies are the reason'() {
@@ -277,7 +280,7 @@ class MailNotifierPluginSpec extends Specification {
         opportunistic.deliver(failover())
 
         then:
-        smtpd.server.mailbox('ops@vigil.test').size() == 1
+        smtpd.server.awaitMailbox('ops@vigil.test').size() == 1
     }
 
     def 'AUTH over a connection without TLS: the password is not sent'() {
@@ -302,7 +305,7 @@ class MailNotifierPluginSpec extends Specification {
 
     def 'the server down: connection refused, at once, naming the server'() {
         given:
-        int port = MailServers.freePort()
+        int port = CheckPluginSpecification.freePort()
         def sink = sink("""\
             smtp_server 127.0.0.1 ${port}
             notification_email ops@vigil.test""")
@@ -341,7 +344,7 @@ class MailNotifierPluginSpec extends Specification {
 
     def 'STARTTLS with the server certificate verified against tls_ca, then AUTH PLAIN: delivered over TLS'() {
         given:
-        int port = MailServers.freePort()
+        int port = CheckPluginSpecification.freePort()
         def server = submission(port)
         def sink = sink("""\
             smtp_server 127.0.0.1 ${port}
@@ -357,7 +360,7 @@ class MailNotifierPluginSpec extends Specification {
 
         when:
         sink.deliver(event)
-        def got = server.messages()[0]
+        def got = server.awaitMessages()[0]
 
         then: 'the envelope, over TLS, as alice'
         got.tls == 'yes'
@@ -382,7 +385,7 @@ class MailNotifierPluginSpec extends Specification {
 
     def 'AUTH LOGIN when the server offers no PLAIN'() {
         given:
-        int port = MailServers.freePort()
+        int port = CheckPluginSpecification.freePort()
         def server = submission(port, ['PLAIN'])
         def sink = sink("""\
             smtp_server 127.0.0.1 ${port}
@@ -396,13 +399,13 @@ class MailNotifierPluginSpec extends Specification {
         sink.deliver(failover())
 
         then:
-        server.messages()[0].login == 'alice'
+        server.awaitMessages()[0].login == 'alice'
         logged[0].endsWith('(TLS, AUTH LOGIN)')
     }
 
     def "a wrong password: the server's refusal is the reason, the password is not in it, nothing is sent"() {
         given:
-        int port = MailServers.freePort()
+        int port = CheckPluginSpecification.freePort()
         def server = submission(port)
         def sink = sink("""\
             smtp_server 127.0.0.1 ${port}
@@ -425,7 +428,7 @@ class MailNotifierPluginSpec extends Specification {
 
     def 'certificate checks: an untrusted certificate or another name fails the handshake; tls_verify no takes any'() {
         given:
-        int port = MailServers.freePort()
+        int port = CheckPluginSpecification.freePort()
         def server = submission(port)
         String base = """\
             notification_email ops@vigil.test
@@ -464,7 +467,7 @@ class MailNotifierPluginSpec extends Specification {
         sink("smtp_server 127.0.0.1 ${port}\n${base}\ntls_verify no").deliver(failover())
 
         then:
-        server.messages()[0].tls == 'yes'
+        server.awaitMessages()[0].tls == 'yes'
     }
 
     /**
