@@ -19,9 +19,9 @@ class NetlinkLinkMonitorSpec extends Specification {
         TwoHosts.sh('ip', '-n', ns, '-o', 'link', 'show', 'dev', ifname).split(':')[0] as int
     }
 
-    /** The first event for {@code ifname} with the given state, waiting at most one second in all. */
+    /** The first event for {@code ifname} with the given state, waiting at most five seconds in all. */
     private LinkInfo awaitEvent(String ifname, boolean up) {
-        long deadline = System.nanoTime() + 1_000_000_000L
+        long deadline = System.nanoTime() + 5_000_000_000L
         while (true) {
             long left = deadline - System.nanoTime()
             def e = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null
