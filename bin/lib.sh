@@ -58,6 +58,7 @@ vigil_ensure_built() {
 
 vigil_classpath() {
     local t; t=$(vigil_daemon_target)
-    local jar; jar=$(ls "$t"/vigil-daemon-*.jar | head -1)
+    # The daemon's jar, not its test-jar (vigil-daemon-VERSION-tests.jar, for the cross-module specs).
+    local jar; jar=$(ls "$t"/vigil-daemon-*.jar | grep -v -- '-tests\.jar$' | head -1)
     echo "$jar:$t/lib/*"
 }
