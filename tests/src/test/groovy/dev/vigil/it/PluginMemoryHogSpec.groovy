@@ -160,6 +160,19 @@ class PluginMemoryHogSpec extends Specification {
         new JsonSlurper().parseText(r.out as String) as Map
     }
 
+    /**
+     * {@code vigil status} once the API answers again: within a few seconds after the episode (an
+     * exhausted heap may have ended the API's listener thread, which the daemon starts again).
+     */
+    Map statusAfterEpisode() {
+        def r = null
+        NetnsLab.waitFor(Duration.ofSeconds(45), 'vigil status to answer after the episode') {
+            r = lab.vigil('lb', 'status')
+            r.exit == 0
+        }
+        new JsonSlurper().parseText(r.out as String) as Map
+    }
+
     /** The time stamp of the first log line of the daemon after {@code after} that contains {@code fragment}. */
     Instant awaitLog(String fragment, Instant after, Duration timeout = Duration.ofSeconds(30)) {
         Instant found = null
@@ -214,7 +227,7 @@ class PluginMemoryHogSpec extends Specification {
         Instant disabledAt = awaitLog('plugin hog DISABLED: run() allocated', loose)
         // The runaway thread goes on until the heap is exhausted in it; give the episode time to play out.
         Thread.sleep(8000)
-        Map afterEpisode = status()
+        Map afterEpisode = statusAfterEpisode()
 
         then: 'the hog is disabled for its memory, until restart, unloaded, and its target carries the reason'
         String reason = afterEpisode.checks.plugins.hog.reason

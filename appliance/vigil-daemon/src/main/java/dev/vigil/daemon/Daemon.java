@@ -162,6 +162,15 @@ final class Daemon {
         // keepalived's scripts and FIFOs take their events from the bus too, through whichever dispatcher is current.
         bus.subscribe((event, lvs) -> notifier.accept(event, lvs));
         bus.subscribe(host);
+        // A thread that ends on an error says so: the daemon's own threads catch what they expect, so
+        // this is a library's thread (or a plugin's) that an exhausted heap or a bug ended.
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> {
+            try {
+                Log.warn("vigil", "thread " + t.getName() + " ended: " + e);
+            } catch (Throwable ignored) {
+                // nothing more to do for it
+            }
+        });
         Signals.on("TERM", () -> commands.add("SIGTERM"));
         Signals.on("INT", () -> commands.add("SIGINT"));
         Signals.on("HUP", () -> commands.add("SIGHUP"));

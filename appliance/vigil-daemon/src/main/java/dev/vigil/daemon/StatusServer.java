@@ -13,7 +13,10 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -40,7 +43,24 @@ final class StatusServer implements AutoCloseable {
     /** How long a request waits for the forwarder thread. */
     private static final long FORWARDER_WAIT_SECONDS = 15;
 
-    private final HttpServer server;
+    /** How often the watch looks at the server's dispatcher thread. */
+    static final long WATCH_MILLIS = 1000;
+
+    /** The dispatcher threads of every server of this process, so that each server finds its own. */
+    private static final Set<Thread> DISPATCHERS = ConcurrentHashMap.newKeySet();
+
+    private final InetSocketAddress listen;
+    private final Supplier<Object> status;
+    private final Supplier<ServiceManager> services;
+    private final Supplier<String> plugins;
+    private final Object lock = new Object();
+    private volatile HttpServer server;
+    private volatile ExecutorService pool;
+    private volatile Thread dispatcher;
+    private volatile boolean closed;
+    private volatile Throwable dispatcherDeath;
+    private final Thread watch;
+    private int restarts;
 
     /**
      * @param services the forwarder's manager, or {@code null} (then {@code /services} and
@@ -50,24 +70,114 @@ final class StatusServer implements AutoCloseable {
         this(listen, status, services, null);
     }
 
-    /** @param plugins the {@code vigil plugins} listing for {@code GET /plugins}, or {@code null} (503) */
+    /**
+     * Listens, and watches its listener: the JDK server's one dispatcher thread ends for good on an
+     * {@link Error} (an {@link OutOfMemoryError} that a plugin's runaway allocation left to whichever
+     * thread allocated next, say), and with it every answer. The watch sees that within
+     * {@value #WATCH_MILLIS} ms, logs it and listens again on the same address.
+     *
+     * @param plugins the {@code vigil plugins} listing for {@code GET /plugins}, or {@code null} (503)
+     */
     StatusServer(InetSocketAddress listen, Supplier<Object> status, Supplier<ServiceManager> services,
                  Supplier<String> plugins) throws IOException {
-        server = HttpServer.create(listen, 8);
-        server.createContext("/plugins", exchange -> respondPlugins(exchange, plugins));
-        server.createContext("/status", exchange -> respondStatus(exchange, status));
-        server.createContext("/services", exchange -> respondServices(exchange, services));
-        server.createContext("/real-server", exchange -> respondRealServer(exchange, services));
-        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+        this.status = status;
+        this.services = services;
+        this.plugins = plugins;
+        this.listen = listen(listen);
+        watch = new Thread(this::watch, "vigil-api-watch");
+        watch.setDaemon(true);
+        watch.start();
+    }
+
+    /** Starts a server on {@code address}; returns the address it listens on (the port chosen when 0). */
+    private InetSocketAddress listen(InetSocketAddress address) throws IOException {
+        HttpServer s = HttpServer.create(address, 8);
+        s.createContext("/plugins", exchange -> respondPlugins(exchange, plugins));
+        s.createContext("/status", exchange -> respondStatus(exchange, status));
+        s.createContext("/services", exchange -> respondServices(exchange, services));
+        s.createContext("/real-server", exchange -> respondRealServer(exchange, services));
+        ExecutorService p = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "vigil-api");
             t.setDaemon(true);
             return t;
-        }));
-        server.start();
+        });
+        s.setExecutor(p);
+        synchronized (DISPATCHERS) {
+            Set<Thread> before = Thread.getAllStackTraces().keySet();
+            s.start();
+            Thread found = null;
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().startsWith("HTTP-Dispatcher") && !before.contains(t) && !DISPATCHERS.contains(t)) {
+                    found = t;
+                }
+            }
+            if (found != null) {
+                DISPATCHERS.add(found);
+                found.setUncaughtExceptionHandler((t, e) -> dispatcherDeath = e);
+            }
+            dispatcher = found;
+        }
+        server = s;
+        pool = p;
+        return s.getAddress();
+    }
+
+    private void watch() {
+        while (!closed) {
+            try {
+                Thread.sleep(WATCH_MILLIS);
+                Thread d = dispatcher;
+                if (closed || d == null || d.isAlive()) {
+                    continue;
+                }
+                relisten();
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable e) {
+                // The watch outlives what it watches, an exhausted heap included: try again next round.
+            }
+        }
+    }
+
+    /** The dispatcher ended: drops the dead server and listens again. */
+    private void relisten() throws IOException {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            Throwable cause = dispatcherDeath;
+            Log.warn("api", "the API's listener thread ended (" + (cause == null ? "no error reported" : cause.toString())
+                    + "); listening again on " + listen.getHostString() + ":" + listen.getPort());
+            DISPATCHERS.remove(dispatcher);
+            dispatcher = null;
+            server.stop(0);
+            pool.shutdownNow();
+            dispatcherDeath = null;
+            listen(listen);
+            restarts++;
+        }
+    }
+
+    /** How many times the listener was started again after its thread ended. */
+    int restarts() {
+        synchronized (lock) {
+            return restarts;
+        }
+    }
+
+    /** The server's dispatcher thread, or {@code null} when it was not found. */
+    Thread dispatcher() {
+        return dispatcher;
+    }
+
+    /** Watches {@code thread} as if it were the dispatcher (specs end it with an error of their choice). */
+    void watchInstead(Thread thread) {
+        thread.setUncaughtExceptionHandler((t, e) -> dispatcherDeath = e);
+        dispatcher = thread;
     }
 
     InetSocketAddress address() {
-        return server.getAddress();
+        return listen;
     }
 
     private static void respondStatus(HttpExchange exchange, Supplier<Object> status) throws IOException {
@@ -212,7 +322,13 @@ final class StatusServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        synchronized (lock) {
+            closed = true;
+            watch.interrupt();
+            DISPATCHERS.remove(dispatcher);
+            server.stop(0);
+            pool.shutdownNow();
+        }
     }
 
     /** Parses {@code HOST:PORT}, {@code [V6]:PORT} or {@code PORT}. */

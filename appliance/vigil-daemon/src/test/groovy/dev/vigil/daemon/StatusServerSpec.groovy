@@ -42,6 +42,36 @@ class StatusServerSpec extends Specification {
         client = new ApiClient("127.0.0.1:${server.address().port}")
     }
 
+    def 'an Error that ends the listener thread does not end the API: the watch listens again on the same port'() {
+        given: "the server's own dispatcher thread is found and alive"
+        int port = server.address().port
+        Thread real = server.dispatcher()
+        assert real != null && real.alive && real.name.startsWith('HTTP-Dispatcher')
+
+        and: 'a thread that ends with an OutOfMemoryError stands in for it, as an exhausted heap ends the real one'
+        def errors = new java.util.concurrent.atomic.AtomicInteger()
+        Thread dying = new Thread({ throw new OutOfMemoryError('Java heap space (thrown by the spec)') }, 'HTTP-Dispatcher-spec')
+        dying.setUncaughtExceptionHandler { t, e -> errors.incrementAndGet() }
+        server.watchInstead(dying)
+
+        when:
+        dying.start()
+        dying.join()
+        long deadline = System.nanoTime() + 10_000_000_000L
+        while (server.restarts() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(100)
+        }
+        def later = client.get('/status')
+
+        then: 'the watch dropped the old server, listens again on the same port with a live dispatcher, and answers'
+        server.restarts() == 1
+        !real.alive
+        server.address().port == port
+        server.dispatcher() != null && server.dispatcher().alive && !server.dispatcher().is(real)
+        later.statusCode() == 200
+        later.body().contains('"node":"n1"')
+    }
+
     def 'GET /services answers the table; ?stats the counters'() {
         when:
         def plain = client.get('/services')
