@@ -14,6 +14,7 @@ import dev.vigil.daemon.forward.Backend;
 import dev.vigil.daemon.forward.ServiceManager;
 import dev.vigil.daemon.notify.NotifyDispatcher;
 import dev.vigil.daemon.track.EventLog;
+import dev.vigil.daemon.track.PolicyTracking;
 import dev.vigil.daemon.track.TrackerManager;
 import dev.vigil.daemon.vip.HostVipContext;
 import dev.vigil.daemon.vip.VipHost;
@@ -104,6 +105,12 @@ final class Daemon {
     private String refusal;
     /** The configuration file as events name it. */
     private String configFile = "";
+    /** The trackers' state with the policies' priority offsets on top, on its way to the router. */
+    private volatile PolicyTracking policyTracking;
+    /** The running trackers (a reload replaces them). */
+    private volatile TrackerManager trackers;
+    /** The policies' tracker marks in force, given to every tracker manager a reload starts. */
+    private volatile Map<String, Boolean> trackerMarks = Map.of();
     /** The state last published per tracker ({@code script chk}, ...), across reloads. */
     private final Map<String, String> trackerStates = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -200,6 +207,7 @@ final class Daemon {
         VrrpRouter r = new VrrpRouter(initial.instances(), initial.groups(),
                 new VrrpRouter.Ports(transport, addresses, advertiser, links, vips), scheduler, this::onEvent);
         router = r;
+        policyTracking = new PolicyTracking(r::setTracking);
         try {
             // The caches of interface indexes and MACs follow the links from now on.
             links.subscribe(info -> {
@@ -258,6 +266,7 @@ final class Daemon {
         String command;
         while (!(command = nextCommand()).equals("SIGTERM") && !command.equals("SIGINT")) {
             trackers = reload(trackers, links);
+            this.trackers = trackers;
         }
 
         Log.info("vigil", command + ": stopping");
@@ -404,12 +413,15 @@ final class Daemon {
      */
     private TrackerManager newTrackers(KeepalivedConfig config, NetlinkLinkMonitor links) {
         EventBus bus = events;
-        return new TrackerManager(config, links, router::setTracking, eventLog, (tracker, from, to, instances) -> {
+        TrackerManager t = new TrackerManager(config, links, policyTracking, eventLog, (tracker, from, to, instances) -> {
             String last = trackerStates.put(tracker, to);
             if (!to.equals(last)) {
                 bus.tracker(tracker, last != null ? last : from, to, instances);
             }
         });
+        t.setMarks(trackerMarks);
+        trackers = t;
+        return t;
     }
 
     /** The configuration file as events name it. */

@@ -1,5 +1,7 @@
 package dev.vigil.daemon.forward;
 
+import dev.vigil.dsl.RealServerView;
+import dev.vigil.dsl.ServiceView;
 import dev.vigil.config.model.ForwarderBackend;
 import dev.vigil.config.model.KeepalivedConfig;
 import dev.vigil.config.model.LvsFlushOnStop;
@@ -213,6 +215,7 @@ public final class ServiceManager implements AutoCloseable {
     private int leftOut;
 
     private volatile Map<String, Object> snapshot = Map.of("backend", "none");
+    private volatile List<ServiceView> views = List.of();
 
     /**
      * @param opener   opens the backend when the first virtual server appears
@@ -301,6 +304,11 @@ public final class ServiceManager implements AutoCloseable {
             Forwarder f = backend.forwarder();
             return IpvsadmFormat.render(backend.name(), f.current(), f.stats(), stats, backend.traffic());
         });
+    }
+
+    /** The virtual servers as policies read them, as of the last change; never waits for the forwarder thread. */
+    public List<ServiceView> views() {
+        return views;
     }
 
     /** The state for the status API; never waits for the forwarder thread. */
@@ -720,5 +728,25 @@ public final class ServiceManager implements AutoCloseable {
         s.put("realServers", rs);
         s.put("checkerWeights", new TreeMap<>(weights));
         snapshot = Collections.unmodifiableMap(s);
+        views = buildViews();
+    }
+
+    /** Each virtual server with its real servers' health and weights, for policies. */
+    private List<ServiceView> buildViews() {
+        List<ServiceView> out = new ArrayList<>(servers.size());
+        for (VirtualServer vs : servers) {
+            List<RealServerView> reals = new ArrayList<>(vs.realServers().size());
+            for (RealServer rs : vs.realServers()) {
+                String name = ServiceMapper.realServerName(vs, rs);
+                boolean up = Boolean.TRUE.equals(alive.get(name));
+                reals.add(new RealServerView(rs.address().getHostAddress(), ServiceMapper.port(vs, rs), up,
+                        weights.getOrDefault(name, rs.weight()), rs.weight()));
+            }
+            out.add(new ServiceView(vs.address() == null ? null : vs.address().getHostAddress(),
+                    vs.port() == null ? 0 : vs.port(), vs.protocol() == null ? "tcp" : vs.protocol(),
+                    vs.fwmark() == null ? 0 : vs.fwmark(), vs.group(), reals,
+                    !Boolean.FALSE.equals(quorum.get(ServiceMapper.virtualName(vs)))));
+        }
+        return List.copyOf(out);
     }
 }

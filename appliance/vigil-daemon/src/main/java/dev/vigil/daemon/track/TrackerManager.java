@@ -107,6 +107,8 @@ public final class TrackerManager implements AutoCloseable {
     private final Map<String, ScriptTracker.Status> scriptStates = new HashMap<>();
     private ScheduledExecutorService filePoller;
     private volatile boolean closed;
+    /** Policies' marks: a script's or interface's name → up (true) or down, in place of its own state. */
+    private Map<String, Boolean> marks = Map.of();
 
     /**
      * @param config      the configuration
@@ -252,6 +254,37 @@ public final class TrackerManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets the policies' marks (a tracker's name → up or down), which stand in for the state of the
+     * {@code vrrp_script} or tracked interface of that name until cleared, and recomputes.
+     */
+    public void setMarks(Map<String, Boolean> marks) {
+        synchronized (this) {
+            this.marks = Map.copyOf(marks);
+        }
+        if (!bindings.isEmpty()) {
+            recompute();
+        }
+    }
+
+    /** Every tracker with its state ({@code UP}, {@code DOWN}, {@code INIT}), policies' marks applied. */
+    public synchronized List<dev.vigil.dsl.TrackerView> views() {
+        List<dev.vigil.dsl.TrackerView> out = new ArrayList<>();
+        scripts.forEach((name, t) -> {
+            Boolean mark = marks.get(name);
+            ScriptTracker.Status st = t.status();
+            String state = mark != null ? (mark ? "UP" : "DOWN") : st == ScriptTracker.Status.INIT ? "INIT"
+                    : st == ScriptTracker.Status.OK ? "UP" : "DOWN";
+            out.add(new dev.vigil.dsl.TrackerView(name, "script", state));
+        });
+        links.forEach((name, up) -> {
+            Boolean mark = marks.get(name);
+            out.add(new dev.vigil.dsl.TrackerView(name, "interface", (mark != null ? mark : Boolean.TRUE.equals(up)) ? "UP" : "DOWN"));
+        });
+        files.forEach((name, f) -> out.add(new dev.vigil.dsl.TrackerView(name, "file", f.value == 0 ? "UP" : "DOWN")));
+        return out;
+    }
+
     /** The state last pushed for each instance. */
     public synchronized Map<String, Tracking> current() {
         return Map.copyOf(pushed);
@@ -390,12 +423,15 @@ public final class TrackerManager implements AutoCloseable {
         for (Binding b : bindings.get(inst)) {
             switch (b.kind()) {
                 case SCRIPT -> {
+                    Boolean mark = marks.get(b.name());
                     ScriptTracker.Status s = scripts.get(b.name()).status();
-                    if (s != ScriptTracker.Status.INIT) {
+                    if (mark != null) {
+                        delta += binary(b, mark, faults);
+                    } else if (s != ScriptTracker.Status.INIT) {
                         delta += binary(b, s == ScriptTracker.Status.OK, faults);
                     }
                 }
-                case INTERFACE -> delta += binary(b, links.get(b.name()), faults);
+                case INTERFACE -> delta += binary(b, marks.getOrDefault(b.name(), links.get(b.name())), faults);
                 case FILE -> {
                     int value = files.get(b.name()).value;
                     if (b.weight() == 0) {
