@@ -306,9 +306,18 @@ public final class ServiceManager implements AutoCloseable {
         });
     }
 
-    /** The virtual servers as policies read them, as of the last change; never waits for the forwarder thread. */
+    /** The virtual servers as policies read them, as of the last apply; never waits for the forwarder thread. */
     public List<ServiceView> views() {
         return views;
+    }
+
+    /**
+     * The virtual servers as policies read them, read on the forwarder thread after what it has taken
+     * so far: every real-server event published before this call is reflected (a change is
+     * published as it is taken, before the batched apply that updates {@link #views()}).
+     */
+    public CompletableFuture<List<ServiceView>> currentViews() {
+        return submit(this::buildViews);
     }
 
     /** The state for the status API; never waits for the forwarder thread. */
