@@ -24,10 +24,10 @@ import java.util.function.Supplier;
  * {@code policy.action} events for the notifiers. Each action returns what became of it, for the
  * log and the audit trail; none throws.
  */
-final class PolicyEffects {
+public final class PolicyEffects {
 
     /** What became of one action. */
-    record Result(boolean applied, String detail) {
+    public record Result(boolean applied, String detail) {
     }
 
     private final PolicyTracking tracking;
@@ -41,7 +41,7 @@ final class PolicyEffects {
      * @param services  the forwarder's manager, or a supplier of {@code null} when none runs
      * @param marksSink receives the marks in force (tracker → up) whenever they change
      */
-    PolicyEffects(PolicyTracking tracking, Supplier<ServiceManager> services, Consumer<Map<String, Boolean>> marksSink) {
+    public PolicyEffects(PolicyTracking tracking, Supplier<ServiceManager> services, Consumer<Map<String, Boolean>> marksSink) {
         this.tracking = Objects.requireNonNull(tracking, "tracking");
         this.services = Objects.requireNonNull(services, "services");
         this.marksSink = Objects.requireNonNull(marksSink, "marksSink");
@@ -127,6 +127,11 @@ final class PolicyEffects {
         if (changed) {
             marksSink.accept(marksInForce());
         }
+    }
+
+    /** instance → policy → offset in force. */
+    Map<String, Map<String, Integer>> offsets() {
+        return tracking.offsets();
     }
 
     /** Each marked tracker's state: down when any policy marks it down, else up. */
