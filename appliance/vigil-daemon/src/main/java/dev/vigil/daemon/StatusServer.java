@@ -2,6 +2,7 @@ package dev.vigil.daemon;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.vigil.api.Json;
 import dev.vigil.daemon.forward.RealServerSelector;
 import dev.vigil.daemon.forward.ServiceManager;
 

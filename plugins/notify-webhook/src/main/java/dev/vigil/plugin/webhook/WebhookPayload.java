@@ -1,5 +1,6 @@
 package dev.vigil.plugin.webhook;
 
+import dev.vigil.api.Json;
 import dev.vigil.api.NotifierEvent;
 
 import javax.crypto.Mac;
@@ -90,34 +91,9 @@ final class WebhookPayload {
     }
 
     private static void field(StringBuilder out, String name, String value) {
-        string(out, name);
+        Json.string(out, name);
         out.append(':');
-        string(out, value);
-    }
-
-    /** RFC 8259 §7: a string with '"', '\' and the control characters U+0000 to U+001F escaped. */
-    static void string(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
+        Json.string(out, value);
     }
 
     /** {@code sha256=HEX}: HMAC-SHA256 of {@code body} keyed with {@code secret}. */

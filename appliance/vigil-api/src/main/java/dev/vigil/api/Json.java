@@ -1,16 +1,21 @@
-package dev.vigil.daemon;
+package dev.vigil.api;
 
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
-/** Writes maps, lists, strings, numbers, booleans and nulls as JSON. */
-final class Json {
+/**
+ * Writes maps, lists, strings, numbers, booleans and nulls as JSON (RFC 8259): the daemon's API and
+ * the plugins that send JSON (the webhook notifier) write it the same way. Other values are
+ * written as their {@code toString()} text.
+ */
+public final class Json {
 
     private Json() {
     }
 
-    static String write(Object value) {
+    /** {@code value} as JSON text. */
+    public static String write(Object value) {
         StringBuilder out = new StringBuilder(256);
         write(out, value);
         return out.toString();
@@ -50,7 +55,8 @@ final class Json {
         }
     }
 
-    private static void string(StringBuilder out, String s) {
+    /** Appends {@code s} as a JSON string: '"', '\\' and the control characters U+0000 to U+001F escaped (RFC 8259 §7). */
+    public static void string(StringBuilder out, String s) {
         out.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -60,6 +66,8 @@ final class Json {
                 case '\n' -> out.append("\\n");
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
+                case '\b' -> out.append("\\b");
+                case '\f' -> out.append("\\f");
                 default -> {
                     if (c < 0x20) {
                         out.append(String.format("\\u%04x", (int) c));
