@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * Runs the active policies on one thread of their own ({@code vigil-policy}): the daemon's events
+ * Runs the active policies on one thread of their own ({@code policy-runner}): the daemon's events
  * come in from the {@link EventBus} (queued, never waited for), the {@code every} schedules fire
  * from the engine's next tick, and each run's actions go out through {@link PolicyEffects}, the log,
  * the audit trail and a {@code policy.action} event for the notifiers. A policy's runs are bounded by
@@ -85,7 +85,7 @@ public final class PolicyRunner implements EventBus.Subscriber, AutoCloseable {
         this.audit = audit;
         this.log = log;
         this.clock = clock;
-        thread = Thread.ofPlatform().daemon().name("vigil-policy").unstarted(this::loop);
+        thread = Thread.ofPlatform().daemon().name("policy-runner").unstarted(this::loop);
         thread.start();
     }
 
