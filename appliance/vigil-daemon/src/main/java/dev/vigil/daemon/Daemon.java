@@ -13,11 +13,13 @@ import dev.vigil.daemon.event.ScriptNotifier;
 import dev.vigil.daemon.forward.Backend;
 import dev.vigil.daemon.forward.ServiceManager;
 import dev.vigil.daemon.notify.NotifyDispatcher;
+import dev.vigil.daemon.policy.PolicyHost;
 import dev.vigil.daemon.track.EventLog;
 import dev.vigil.daemon.track.PolicyTracking;
 import dev.vigil.daemon.track.TrackerManager;
 import dev.vigil.daemon.vip.HostVipContext;
 import dev.vigil.daemon.vip.VipHost;
+import dev.vigil.dsl.CompiledPolicy;
 import dev.vigil.kernel.KernelException;
 import dev.vigil.kernel.VirtualAddress;
 import dev.vigil.kernel.linux.LinuxVrrpTransport;
@@ -101,6 +103,8 @@ final class Daemon {
     private VipHost vips;
     private volatile EventBus events;
     private volatile NotifierHost notifiers;
+    /** The failover policies of the store ({@code vigil_policy_store}). */
+    private volatile PolicyHost policies;
     /** Why the last reload was refused, or {@code null}: the reason of its {@code daemon.reload} event. */
     private String refusal;
     /** The configuration file as events name it. */
@@ -238,6 +242,10 @@ final class Daemon {
         services = lb;
         await(lb.configure(initial.config()), "the forwarder's first apply");
         checks.start(initial.config(), lb);
+        PolicyHost policyHost = new PolicyHost(PolicyHost.storePath(initial.config()).orElse(null),
+                () -> "vigil@" + node, this::policiesChanged);
+        policies = policyHost;
+        policyHost.start();
         StatusServer statusServer = startApi();
 
         Log.info("vigil", "starting node " + node + " (pid " + ProcessHandle.current().pid() + ", "
@@ -254,6 +262,7 @@ final class Daemon {
             bus.daemonStop("start failed: " + e.getMessage());
             trackers.close();
             checks.close();
+            policyHost.close();
             r.shutdown(SHUTDOWN_LIMIT);
             lb.stop(releaseServices, SHUTDOWN_LIMIT);
             host.close(SHUTDOWN_LIMIT);
@@ -273,6 +282,7 @@ final class Daemon {
         bus.daemonStop(command);
         trackers.close();
         checks.close();
+        policyHost.close();
         List<InstanceStatus> before = r.status();
         r.shutdown(SHUTDOWN_LIMIT);
         for (InstanceStatus s : before) {
@@ -375,6 +385,7 @@ final class Daemon {
         events.node(node);
         scriptNotifier.runAs(next.config().globalDefs().scriptUser(), next.config().globalDefs().scriptGroup());
         notifiers.configure(node, next.notifiers());
+        policies.reconfigure(PolicyHost.storePath(next.config()).orElse(null));
         report.added().forEach(n -> Log.info(n, "added"));
         report.removed().forEach(n -> Log.info(n, "removed"));
         report.changed().forEach((n, what) -> Log.info(n,
@@ -463,6 +474,15 @@ final class Daemon {
         }
     }
 
+    /**
+     * The compiled policies in force changed (and once at start): called on the policy host's
+     * thread with the whole set, name to policy. The policy engine takes it from here.
+     */
+    private void policiesChanged(Map<String, CompiledPolicy> active) {
+        Log.info("policies", active.isEmpty() ? "no policies in force" : "in force: " + String.join(", ",
+                active.values().stream().map(c -> c.name() + " r" + c.revision()).toList()));
+    }
+
     /** The daemon's state for the status API: node, instances with states, priorities and counters. */
     Map<String, Object> status() {
         VrrpRouter r = router;
@@ -497,6 +517,10 @@ final class Daemon {
         NotifierHost h = notifiers;
         if (h != null) {
             out.put("notifiers", h.status());
+        }
+        PolicyHost p = policies;
+        if (p != null) {
+            out.put("policies", p.status());
         }
         EventBus bus = events;
         if (bus != null) {

@@ -22,6 +22,11 @@ public final class Log {
         out = stream;
     }
 
+    /** Where the lines go now. */
+    public static PrintStream stream() {
+        return out;
+    }
+
     public static void debug(boolean enabled) {
         debug = enabled;
     }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Vigil: a VRRP engine and load balancer that reads keepalived.conf.",
         subcommands = {RunCommand.class, CheckCommand.class, StatusCommand.class, ServicesCommand.class,
-            RealServerCommand.class, PluginsCommand.class, GenhashCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+            RealServerCommand.class, PluginsCommand.class, PolicyCommand.class, GenhashCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -55,7 +55,8 @@ public final class Keywords {
             "vrrp_process_name", "checker_process_name", "bfd_process_name", "net_namespace",
             "linkbeat_use_polling", "instance", "use_pid_dir",
             // Vigil's own keywords
-            "vigil_api", "vigil_forwarder", "vigil_plugins_dir", "vigil_plugin_call_memory");
+            "vigil_api", "vigil_forwarder", "vigil_plugins_dir", "vigil_plugin_call_memory",
+            "vigil_policy_store");
 
     /** {@code vrrp_instance}. */
     public static final Set<String> INSTANCE = Set.of("state", "interface", "vrf", "virtual_router_id", "priority",

@@ -389,6 +389,7 @@ public final class ModelBuilder {
                 case "vigil_forwarder" -> forwarder = or(forwarderBackend(c), forwarder);
                 case "vigil_plugins_dir" -> pluginsDir(c, rest);
                 case "vigil_plugin_call_memory" -> callMemory(c, rest);
+                case "vigil_policy_store" -> policyStore(c, rest);
                 default -> {
                     if (Keywords.GLOBAL.contains(c.name())) {
                         rest.put(c.name(), c.argTexts());
@@ -462,6 +463,35 @@ public final class ModelBuilder {
             return;
         }
         rest.put(c.name(), List.of(dir.toString()));
+    }
+
+    /**
+     * {@code vigil_policy_store PATH|off}: the SQLite file of the failover policies, kept in
+     * {@code other} as one absolute path (a relative one taken from the directory of the file that
+     * names it), or {@code off}, which runs the daemon without policies. The file need not exist
+     * yet (the daemon creates it and its directories), but it cannot be a directory.
+     */
+    private void policyStore(ConfigNode c, Map<String, List<String>> rest) {
+        Token t = a.need(c, 0);
+        if (t == null) {
+            return;
+        }
+        if (t.text().equals("off")) {
+            rest.put(c.name(), List.of("off"));
+            return;
+        }
+        Path file = Path.of(t.text());
+        if (!file.isAbsolute()) {
+            Path parent = t.ref().file().toAbsolutePath().getParent();
+            file = (parent != null ? parent.resolve(file) : file.toAbsolutePath()).normalize();
+        }
+        if (java.nio.file.Files.isDirectory(file)) {
+            d.error(t.ref(), "vigil_policy_store " + t.text() + ": is a directory"
+                    + (file.toString().equals(t.text()) ? "" : " (" + file + ")")
+                    + "; expected the store's file, e.g. /var/lib/vigil/policies.db, or off");
+            return;
+        }
+        rest.put(c.name(), List.of(file.toString()));
     }
 
     /**
