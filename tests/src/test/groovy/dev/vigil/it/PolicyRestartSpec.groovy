@@ -11,7 +11,7 @@ import java.time.Duration
 /**
  * Active policies and their revisions survive a daemon restart: {@code vigil status} shows the same
  * active set, every policy running, before and after. Activation compiles the policies, so this
- * needs the policy compiler to accept the texts (comments only).
+ * needs the policy compiler: each text is a small policy that compiles.
  */
 @Requires({ NetnsLab.usable() })
 class PolicyRestartSpec extends Specification {
@@ -45,7 +45,7 @@ class PolicyRestartSpec extends Specification {
         NetnsLab.waitFor(Duration.ofSeconds(30), "the daemon answers\n${-> node.logText()}") { status(lab)?.policies?.state == 'open' }
         def cli = { String... args -> lab.vigil('n1', *(['policy'] + (args as List) + ['--store', store.toString()])) }
         ['web', 'db'].each { name ->
-            (1..3).each { i -> assert cli('add', name, Files.writeString(lab.dir.resolve("${name}${i}"), "// ${name} ${i}\n").toString()).exit == 0 }
+            (1..3).each { i -> assert cli('add', name, Files.writeString(lab.dir.resolve("${name}${i}"), "// ${name} ${i}\npolicy('${name}') {\n    on realServerDown { event -> note('${i}') }\n}\n").toString()).exit == 0 }
         }
         assert cli('activate', 'web', '3').exit == 0
         assert cli('activate', 'db', '3').exit == 0

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit
  * {@code activate} processes write to it, and the daemon and some of the writers are SIGKILLed
  * mid-run, round after round. Afterwards the store opens, SQLite's integrity check passes, and
  * every revision a command reported as saved is there with its text. Activation compiles the
- * policies, so this needs the policy compiler to accept the texts (comments only).
+ * policies: each text is a small policy that compiles.
  */
 @Requires({ NetnsLab.usable() })
 class PolicyStoreCrashSpec extends Specification {
@@ -75,7 +75,8 @@ class PolicyStoreCrashSpec extends Specification {
             Map<Map, String> texts = [:]
             (1..3).each { w ->
                 String name = "p${(round + w) % 4}"
-                String text = "// policy ${name}, round ${round}, writer ${w}\n// ${'x' * random.nextInt(2000)}\n"
+                String text = "// policy ${name}, round ${round}, writer ${w}\n// ${'x' * random.nextInt(2000)}\n" +
+                        "policy('${name}') {\n    on realServerDown { event -> note('round ${round} writer ${w}') }\n}\n"
                 Path f = Files.writeString(lab.dir.resolve("r${round}w${w}.policy"), text)
                 def run = start('policy', 'add', name, f.toString(), '--store', store.toString(), '--comment', "round ${round}")
                 runs << run

@@ -14,6 +14,15 @@ import dev.vigil.daemon.forward.Backend;
 import dev.vigil.daemon.forward.ServiceManager;
 import dev.vigil.daemon.notify.NotifyDispatcher;
 import dev.vigil.daemon.policy.PolicyHost;
+import dev.vigil.api.NotifierEvent;
+import dev.vigil.daemon.policy.LiveWorld;
+import dev.vigil.daemon.policy.PolicyEffects;
+import dev.vigil.daemon.policy.PolicyRunner;
+import dev.vigil.dsl.InstanceView;
+import dev.vigil.dsl.PolicyEngine;
+import dev.vigil.dsl.PolicyLimits;
+import dev.vigil.dsl.PolicyWorld;
+import dev.vigil.dsl.ServiceView;
 import dev.vigil.daemon.track.EventLog;
 import dev.vigil.daemon.track.PolicyTracking;
 import dev.vigil.daemon.track.TrackerManager;
@@ -43,6 +52,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,6 +115,10 @@ final class Daemon {
     private volatile NotifierHost notifiers;
     /** The failover policies of the store ({@code vigil_policy_store}). */
     private volatile PolicyHost policies;
+    /** Runs the active policies and applies their actions. */
+    private volatile PolicyRunner policyRunner;
+    /** Each instance's sync group, for the policies' view of the instances. */
+    private volatile Map<String, String> groupOf = Map.of();
     /** Why the last reload was refused, or {@code null}: the reason of its {@code daemon.reload} event. */
     private String refusal;
     /** The configuration file as events name it. */
@@ -242,8 +256,21 @@ final class Daemon {
         services = lb;
         await(lb.configure(initial.config()), "the forwarder's first apply");
         checks.start(initial.config(), lb);
+        groupOf = groupsOf(initial.groups());
+        PolicyEffects effects = new PolicyEffects(policyTracking, () -> services, marks -> {
+            trackerMarks = marks;
+            TrackerManager t = trackers;
+            if (t != null) {
+                t.setMarks(marks);
+            }
+        });
         PolicyHost policyHost = new PolicyHost(PolicyHost.storePath(initial.config()).orElse(null),
                 () -> "vigil@" + node, this::policiesChanged);
+        PolicyRunner runner = new PolicyRunner(new PolicyEngine(PolicyLimits.DEFAULT, Clock.systemUTC()), effects,
+                this::policyWorld, bus, (policy, revision, kind, detail) -> policyHost.audit(policy, revision, kind, detail),
+                eventLog, Clock.systemUTC());
+        policyRunner = runner;
+        bus.subscribe(runner);
         policies = policyHost;
         policyHost.start();
         StatusServer statusServer = startApi();
@@ -263,6 +290,7 @@ final class Daemon {
             trackers.close();
             checks.close();
             policyHost.close();
+            runner.close();
             r.shutdown(SHUTDOWN_LIMIT);
             lb.stop(releaseServices, SHUTDOWN_LIMIT);
             host.close(SHUTDOWN_LIMIT);
@@ -283,6 +311,7 @@ final class Daemon {
         trackers.close();
         checks.close();
         policyHost.close();
+        runner.close();
         List<InstanceStatus> before = r.status();
         r.shutdown(SHUTDOWN_LIMIT);
         for (InstanceStatus s : before) {
@@ -386,6 +415,7 @@ final class Daemon {
         scriptNotifier.runAs(next.config().globalDefs().scriptUser(), next.config().globalDefs().scriptGroup());
         notifiers.configure(node, next.notifiers());
         policies.reconfigure(PolicyHost.storePath(next.config()).orElse(null));
+        groupOf = groupsOf(next.groups());
         report.added().forEach(n -> Log.info(n, "added"));
         report.removed().forEach(n -> Log.info(n, "removed"));
         report.changed().forEach((n, what) -> Log.info(n,
@@ -481,6 +511,50 @@ final class Daemon {
     private void policiesChanged(Map<String, CompiledPolicy> active) {
         Log.info("policies", active.isEmpty() ? "no policies in force" : "in force: " + String.join(", ",
                 active.values().stream().map(c -> c.name() + " r" + c.revision()).toList()));
+        PolicyRunner runner = policyRunner;
+        if (runner != null) {
+            runner.install(active);
+        }
+    }
+
+    /** Instance name to sync group name. */
+    private static Map<String, String> groupsOf(List<SyncGroupParams> groups) {
+        Map<String, String> out = new HashMap<>();
+        for (SyncGroupParams g : groups) {
+            g.members().forEach(m -> out.putIfAbsent(m, g.name()));
+        }
+        return Map.copyOf(out);
+    }
+
+    /**
+     * What a policy run reads: the router's instance snapshots, the services read on the forwarder
+     * thread (so that every real-server event published before is reflected; the last published
+     * ones if it does not answer within a second), the trackers and the recent events.
+     */
+    private PolicyWorld policyWorld(List<NotifierEvent> recent) {
+        List<InstanceView> instances = new ArrayList<>();
+        VrrpRouter r = router;
+        if (r != null) {
+            Map<String, String> groups = groupOf;
+            for (InstanceStatus s : r.status()) {
+                instances.add(new InstanceView(s.name(), s.state().name(), s.basePriority(), s.effectivePriority(),
+                        groups.get(s.name())));
+            }
+        }
+        List<ServiceView> views = List.of();
+        ServiceManager m = services;
+        if (m != null) {
+            try {
+                views = m.currentViews().get(1, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                views = m.views();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                views = m.views();
+            }
+        }
+        TrackerManager t = trackers;
+        return new LiveWorld(Instant.now(), instances, views, t == null ? List.of() : t.views(), recent);
     }
 
     /** The daemon's state for the status API: node, instances with states, priorities and counters. */
@@ -520,7 +594,12 @@ final class Daemon {
         }
         PolicyHost p = policies;
         if (p != null) {
-            out.put("policies", p.status());
+            Map<String, Object> ps = new LinkedHashMap<>(p.status());
+            PolicyRunner runner = policyRunner;
+            if (runner != null) {
+                ps.putAll(runner.status());
+            }
+            out.put("policies", ps);
         }
         EventBus bus = events;
         if (bus != null) {

@@ -15,10 +15,10 @@ import java.util.List;
  * the forwarder's services, the trackers, the recent events), so that a run reads one consistent
  * state and never reaches the objects behind it.
  */
-record LiveWorld(Instant now, Collection<InstanceView> instances, Collection<ServiceView> services,
+public record LiveWorld(Instant now, Collection<InstanceView> instances, Collection<ServiceView> services,
                  List<TrackerView> trackers, List<NotifierEvent> recentEvents) implements PolicyWorld {
 
-    LiveWorld {
+    public LiveWorld {
         instances = List.copyOf(instances);
         services = List.copyOf(services);
         trackers = List.copyOf(trackers);

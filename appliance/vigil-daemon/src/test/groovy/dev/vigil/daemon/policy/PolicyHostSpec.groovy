@@ -1,6 +1,7 @@
 package dev.vigil.daemon.policy
 
 import dev.vigil.dsl.CompiledPolicy
+import dev.vigil.dsl.PolicyCompiler
 import dev.vigil.dsl.store.PolicyCheck
 import dev.vigil.dsl.store.PolicyStore
 import spock.lang.Specification
@@ -14,7 +15,8 @@ import java.util.concurrent.CopyOnWriteArrayList
 /**
  * The daemon's side of the store on a real store file: first load, following changes made by
  * another store (as the command line makes them), compile failures, the audit queue, and stores
- * that cannot be opened. The compiler here refuses any text containing BROKEN.
+ * that cannot be opened. The compiler here refuses any text containing BROKEN and compiles the
+ * others as a policy that notes the text.
  */
 class PolicyHostSpec extends Specification {
 
@@ -22,7 +24,7 @@ class PolicyHostSpec extends Specification {
         if (text.contains('BROKEN')) {
             throw new IllegalArgumentException("${name} r${rev}:1:1: unexpected BROKEN")
         }
-        new CompiledPolicy(name, rev)
+        new PolicyCompiler().compile(name, rev, "policy('${name}') {\n    on realServerDown { event -> note('${text}') }\n}\n")
     } as PolicyHost.Compiler
 
     @TempDir
