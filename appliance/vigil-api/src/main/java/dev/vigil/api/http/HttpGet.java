@@ -223,6 +223,8 @@ public final class HttpGet {
         private final SslContext ssl;
         /** Why {@code SSL_GET} has no TLS context, or {@code null}. */
         private final String noTls;
+        /** Fetches go by {@link DirectExchange}: a socket of their own on the epoll loop, no channel. */
+        private final boolean direct;
 
         /**
          * {@code request} to be fetched on {@code loop}, on channels {@code channels} makes (see
@@ -230,6 +232,19 @@ public final class HttpGet {
          * false the body is not hashed and each {@link Response#digest()} is {@code null}.
          */
         public Fetcher(EventLoop loop, ChannelFactory<? extends SocketChannel> channels, Request request, boolean digest) {
+            this(loop, channels, request, digest, false);
+        }
+
+        /**
+         * As {@link #Fetcher(EventLoop, ChannelFactory, Request, boolean)}; with {@code plainSockets}
+         * the channels' factory does nothing to a socket a fetch needs (a checker without
+         * {@code fwmark} or {@code bind_if}), and a plain {@code GET} on an epoll loop then goes
+         * without a channel: its socket is registered with the loop directly, which spares the
+         * system calls a Netty channel makes for itself on each connection (see
+         * {@code DirectExchange}). The exchange, its deadline and its results are the same.
+         */
+        public Fetcher(EventLoop loop, ChannelFactory<? extends SocketChannel> channels, Request request, boolean digest,
+                       boolean plainSockets) {
             this.loop = Objects.requireNonNull(loop, "loop");
             this.channels = Objects.requireNonNull(channels, "channels");
             this.request = Objects.requireNonNull(request, "request");
@@ -247,6 +262,24 @@ public final class HttpGet {
             }
             this.ssl = c;
             this.noTls = why;
+            this.direct = plainSockets && !request.tls() && DirectExchange.usable(loop);
+        }
+
+        boolean digest() {
+            return digest;
+        }
+
+        /** Whether its fetches go by {@code DirectExchange}, without a channel. */
+        boolean direct() {
+            return direct;
+        }
+
+        byte[] bytes() {
+            return bytes;
+        }
+
+        String target() {
+            return target;
         }
 
         /** The request this fetcher sends. */
@@ -275,6 +308,10 @@ public final class HttpGet {
             long millis = Math.max(1, Math.min(Integer.MAX_VALUE, timeoutMillis));
             if (noTls != null) {
                 callback.done(null, new Failure(Failure.Kind.TLS, noTls));
+                return;
+            }
+            if (direct) {
+                DirectExchange.start(this, loop, millis, callback);
                 return;
             }
             SocketChannel channel;

@@ -1,6 +1,10 @@
 package dev.vigil.api.http
 
+import io.netty.channel.EventLoop
 import io.netty.channel.MultiThreadIoEventLoopGroup
+import io.netty.channel.epoll.Epoll
+import io.netty.channel.epoll.EpollIoHandler
+import io.netty.channel.epoll.EpollSocketChannel
 import io.netty.channel.ReflectiveChannelFactory
 import io.netty.channel.nio.NioIoHandler
 import io.netty.channel.socket.nio.NioSocketChannel
@@ -20,6 +24,27 @@ class HttpGetSpec extends Specification {
 
     static String md5(String s) {
         MessageDigest.getInstance('MD5').digest(s.getBytes(StandardCharsets.ISO_8859_1)).encodeHex().toString()
+    }
+
+    /**
+     * One loop of {@code transport}: {@code nio} (a Netty channel per fetch), {@code epoll} (a Netty
+     * channel per fetch) or {@code direct} (an epoll loop, each fetch's socket registered with it
+     * without a channel, as the host's HTTP_GET does without fwmark or bind_if).
+     */
+    static MultiThreadIoEventLoopGroup loops(String transport) {
+        if (transport != 'nio' && !Epoll.available) {
+            throw new IllegalStateException("Netty's epoll transport does not load here, and the ${transport} fetch needs it: "
+                    + Epoll.unavailabilityCause())
+        }
+        new MultiThreadIoEventLoopGroup(1, transport == 'nio' ? NioIoHandler.newFactory() : EpollIoHandler.newFactory())
+    }
+
+    static HttpGet.Fetcher fetcher(String transport, EventLoop loop, HttpGet.Request request, boolean digest) {
+        def channels = transport == 'nio' ? new ReflectiveChannelFactory<NioSocketChannel>(NioSocketChannel)
+                : new ReflectiveChannelFactory<EpollSocketChannel>(EpollSocketChannel)
+        def f = new HttpGet.Fetcher(loop, channels, request, digest, transport == 'direct')
+        assert f.direct() == (transport == 'direct')
+        f
     }
 
     static HttpGet.Response read(String response, int piece) {
@@ -226,7 +251,7 @@ class HttpGetSpec extends Specification {
         }
     }
 
-    def 'a fetcher made once fetches again and again: one request each, the digest only when asked for, Content-Length ends the read'() {
+    def 'a fetcher made once fetches again and again: one request each, the digest only when asked for, Content-Length ends the read (#transport)'() {
         given: 'a server that answers every connection with 5 body bytes, keeps it open, and records each request'
         def server = new ServerSocket(0, 50, LOOPBACK)
         def requests = Collections.synchronizedList([])
@@ -253,12 +278,11 @@ class HttpGetSpec extends Specification {
         }
         def address = new InetSocketAddress(LOOPBACK, server.localPort)
         def request = new HttpGet.Request(address, null, '/health', null, HttpGet.Protocol.HTTP_1_0, false, null)
-        def loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory())
-        def channels = new ReflectiveChannelFactory<NioSocketChannel>(NioSocketChannel)
+        def loops = loops(transport)
 
         when:
-        def plain = new HttpGet.Fetcher(loops.next(), channels, request, false)
-        def hashed = new HttpGet.Fetcher(loops.next(), channels, request, true)
+        def plain = fetcher(transport, loops.next(), request, false)
+        def hashed = fetcher(transport, loops.next(), request, true)
         def responses = [plain, plain, hashed].collect { it.fetch(Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS) }
 
         then: 'each fetch ended at Content-Length, though the server keeps the connection open'
@@ -271,9 +295,12 @@ class HttpGetSpec extends Specification {
         server?.close()
         held.each { it.close() }
         loops?.shutdownGracefully(0, 1, TimeUnit.SECONDS)?.sync()
+
+        where:
+        transport << ['nio', 'epoll', 'direct']
     }
 
-    def 'one deadline for the whole fetch: no connection within it, no answer within it, and a refusal, each in its words'() {
+    def 'one deadline for the whole fetch: no connection within it, no answer within it, and a refusal, each in its words (#transport)'() {
         given: 'a listener whose full accept queue drops new SYNs (Linux), a listener that never answers, a closed port'
         def full = new ServerSocket(0, 1, LOOPBACK)
         def fillers = []
@@ -291,13 +318,13 @@ class HttpGetSpec extends Specification {
         def closed = new ServerSocket(0, 50, LOOPBACK)
         int closedPort = closed.localPort
         closed.close()
-        def loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory())
+        def loops = loops(transport)
         def fetch = { int port ->
             def request = new HttpGet.Request(new InetSocketAddress(LOOPBACK, port), null, '/', null,
                     HttpGet.Protocol.HTTP_1_0, false, null)
             def done = new CompletableFuture()
             long start = System.nanoTime()
-            new HttpGet.Fetcher(loops.next(), new ReflectiveChannelFactory<NioSocketChannel>(NioSocketChannel), request, false)
+            fetcher(transport, loops.next(), request, false)
                     .fetch(300, { r, f -> done.complete([r, f, (System.nanoTime() - start) / 1e6]) } as HttpGet.Callback)
             done.get(10, TimeUnit.SECONDS)
         }
@@ -323,6 +350,9 @@ class HttpGetSpec extends Specification {
         full?.close()
         silent?.close()
         loops?.shutdownGracefully(0, 1, TimeUnit.SECONDS)?.sync()
+
+        where:
+        transport << ['nio', 'epoll', 'direct']
     }
 }
 

@@ -10,11 +10,16 @@ import dev.vigil.daemon.check.CheckSpec;
 import dev.vigil.kernel.KernelException;
 import dev.vigil.kernel.SocketOptions;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
 
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.text.MessageFormat;
 import java.time.Duration;
 import java.util.ResourceBundle;
@@ -71,6 +76,31 @@ final class HostCheckContext implements CheckContext {
     @Override
     public Class<? extends DatagramChannel> datagramChannelType() {
         return io.datagramChannelType();
+    }
+
+    /**
+     * On epoll, channels of the target's own address family: an IPv4 target gets an {@code AF_INET}
+     * socket, not the dual-stack {@code AF_INET6} one Netty opens by default, which costs a
+     * {@code setsockopt(IPV6_V6ONLY)} per socket and carries the address as a mapped IPv6 one in
+     * every later call (connect, the address look-ups). Each channel {@linkplain #prepare prepared}.
+     */
+    @Override
+    public ChannelFactory<SocketChannel> socketChannels() {
+        if (io.socketChannelType() != EpollSocketChannel.class) {
+            return CheckContext.super.socketChannels();
+        }
+        SocketProtocolFamily family = spec.target().address().getAddress() instanceof Inet6Address
+                ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+        return () -> {
+            EpollSocketChannel channel = new EpollSocketChannel(family);
+            try {
+                prepare(channel);
+            } catch (IOException e) {
+                channel.unsafe().closeForcibly();
+                throw new ChannelException(e.getMessage(), e);
+            }
+            return channel;
+        };
     }
 
     @Override

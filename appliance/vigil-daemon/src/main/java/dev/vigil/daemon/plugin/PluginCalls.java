@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
@@ -17,6 +18,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -46,6 +48,17 @@ import java.util.function.Supplier;
  * What a plugin allocates on other threads (its work on the event loops, the threads it starts) is
  * not counted here; the heap guard of {@link PluginMemory} judges by what each plugin's calls
  * allocated.
+ *
+ * <p><b>Queued calls.</b> The probes' {@code run()} calls come by the thousand a second, many due
+ * at the same moment: handing each one to a thread of its own costs a wake-up of a sleeping thread
+ * per call, and a burst of them would take every thread of the pool. {@link #enqueue} puts the call
+ * on the plugin's queue instead, and one thread of the pool drains it, calls one after the other;
+ * a burst costs one hand-off. Each queued call is still a call of its own: its thread, start and
+ * allocation are noted around it as for any other ({@code getCurrentThreadAllocatedBytes} before
+ * and after), the sentry sees it in flight, and its failures are its own. A call that stops the
+ * draining thread (it blocks, or never returns) does not stop the queue: the next call queued
+ * while the draining threads have made no progress for {@link #DRAIN_STALL_NANOS} starts one more
+ * thread, up to the pool's limit.
  */
 public final class PluginCalls implements AutoCloseable {
 
@@ -55,6 +68,12 @@ public final class PluginCalls implements AutoCloseable {
     public static final int MAX_THREADS = 32;
     /** A call running this long (a second) is the plugin's doing: every plugin method is meant to return at once. */
     public static final long SLOW_CALL_NANOS = 1_000_000_000L;
+    /**
+     * How long the draining threads of {@link #enqueue} may go without starting or ending a call
+     * (20 ms) before a call queued behind them gets a thread of its own: a queued call waits at most
+     * about this long behind one that blocks.
+     */
+    static final long DRAIN_STALL_NANOS = 20_000_000L;
 
     /** A plugin call that threw, did not return in time, found no thread or abused memory; the message says which and why. */
     public static final class Failure extends Exception {
@@ -109,7 +128,7 @@ public final class PluginCalls implements AutoCloseable {
         final Supplier<String> what;
         final Consumer<Failure> failed;
         private final PluginCalls owner;
-        private final Runnable body;
+        final Runnable body;
         volatile Thread thread;
         volatile long startBytes = -1;
         /** {@link System#nanoTime} when the body started. */
@@ -161,6 +180,14 @@ public final class PluginCalls implements AutoCloseable {
     private final AtomicLong memoryViolations = new AtomicLong();
     private final AtomicLong busy = new AtomicLong();
     private final AtomicLong abandoned = new AtomicLong();
+    /** The calls {@link #enqueue} queued that no thread has taken yet. */
+    private final ConcurrentLinkedQueue<Call> queued = new ConcurrentLinkedQueue<>();
+    /** The threads draining {@link #queued}: counted up before one is asked for, down when it leaves. */
+    private final AtomicInteger drainers = new AtomicInteger();
+    /** When a draining thread last started or ended a call ({@link System#nanoTime}). */
+    private volatile long drainProgress;
+    private final LongAdder drains = new LongAdder();
+    private final Runnable drain = this::drain;
 
     PluginCalls(String pluginId, ClassLoader loader, PluginMemory memory) {
         this.pluginId = pluginId;
@@ -238,16 +265,78 @@ public final class PluginCalls implements AutoCloseable {
             pool.execute(c);
         } catch (RejectedExecutionException e) {
             busy.incrementAndGet();
-            if (pool.isShutdown()) {
-                failed.accept(new Failure("plugin " + pluginId + " is unloaded"));
-            } else if (oldestCallNanos() < SLOW_CALL_NANOS) {
-                failed.accept(new Failure("all " + MAX_THREADS + " call threads of plugin " + pluginId
-                        + " are busy with calls that have run less than " + SLOW_CALL_NANOS / 1_000_000_000L
-                        + " s: the host is behind", false, false, true));
-            } else {
-                failed.accept(new Failure("all " + MAX_THREADS + " call threads of plugin " + pluginId + " are busy"));
+            c.failed.accept(rejected());
+        }
+    }
+
+    /**
+     * As {@link #start(Supplier, Runnable)}, but the call waits on the plugin's queue for a thread
+     * that drains it (see the class comment): the probes' {@code run()} calls, due by the thousand
+     * a second, cost a hand-off per burst instead of one per call. Returns at once.
+     */
+    public <B extends Runnable & Consumer<Failure>> void enqueue(Supplier<String> what, B body) {
+        queued.add(new Call(this, what, body, body));
+        int n = drainers.get();
+        // The count is read after the call is queued, and a leaving drainer looks at the queue after
+        // counting itself out: either it sees this call, or this sees it gone (0) and asks for one.
+        if (n == 0 || (n < MAX_THREADS && System.nanoTime() - drainProgress > DRAIN_STALL_NANOS)) {
+            if (drainers.compareAndSet(n, n + 1)) {
+                askDrainer();
             }
         }
+    }
+
+    private void askDrainer() {
+        drainProgress = System.nanoTime();
+        try {
+            pool.execute(drain);
+        } catch (RejectedExecutionException e) {
+            busy.incrementAndGet();
+            if (drainers.decrementAndGet() == 0) {
+                // No thread drains the queue, and none could be had: every call waiting fails now.
+                Failure f = rejected();
+                for (Call c; (c = queued.poll()) != null; ) {
+                    report(c, f);
+                }
+            }
+        }
+    }
+
+    /** A thread of the pool takes queued calls until none is left, each one a call of its own. */
+    private void drain() {
+        drains.increment();
+        while (true) {
+            Call c = queued.poll();
+            if (c == null) {
+                drainers.decrementAndGet();
+                // A call queued while this one was leaving saw it counted and asked for no thread.
+                if (queued.isEmpty()) {
+                    return;
+                }
+                drainers.incrementAndGet();
+                continue;
+            }
+            if (pool.isShutdown()) {
+                report(c, new Failure("plugin " + pluginId + " is unloaded"));
+                continue;
+            }
+            drainProgress = System.nanoTime();
+            run(c, c.body);
+            drainProgress = System.nanoTime();
+        }
+    }
+
+    /** Why a call found no thread: the plugin is unloaded, the host is behind, or its calls hang. */
+    private Failure rejected() {
+        if (pool.isShutdown()) {
+            return new Failure("plugin " + pluginId + " is unloaded");
+        }
+        if (oldestCallNanos() < SLOW_CALL_NANOS) {
+            return new Failure("all " + MAX_THREADS + " call threads of plugin " + pluginId
+                    + " are busy with calls that have run less than " + SLOW_CALL_NANOS / 1_000_000_000L
+                    + " s: the host is behind", false, false, true);
+        }
+        return new Failure("all " + MAX_THREADS + " call threads of plugin " + pluginId + " are busy");
     }
 
     /** How long the oldest call in flight has run; 0 without one. */
@@ -400,7 +489,7 @@ public final class PluginCalls implements AutoCloseable {
     public Map<String, Object> stats() {
         return Map.of("calls", calls.sum(), "allocatedBytes", allocated.sum(), "memoryViolations", memoryViolations.get(),
                 "callsRejectedBusy", busy.get(), "callsAbandoned", abandoned.get(), "callThreads", pool.getPoolSize(),
-                "callThreadsBusy", pool.getActiveCount());
+                "callThreadsBusy", pool.getActiveCount(), "queuedCalls", queued.size(), "queueDrains", drains.sum());
     }
 
     /** Takes no more calls; the threads end when their calls return (an abandoned one may never). */

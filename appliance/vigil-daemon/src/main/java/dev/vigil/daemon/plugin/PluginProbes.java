@@ -80,7 +80,8 @@ public final class PluginProbes implements ProbeFactory {
         @Override
         public void launch(CompletableFuture<CheckResult> result) {
             started = false;
-            checker.calls().start(phaseName, new Attempt(this, result));
+            // Queued: the probes due together reach the plugin's thread in one hand-off (PluginCalls#enqueue).
+            checker.calls().enqueue(phaseName, new Attempt(this, result));
         }
 
         /** One probe's call: its body, and where a failure of the call goes (one object per probe, not two). */
@@ -149,7 +150,7 @@ public final class PluginProbes implements ProbeFactory {
         @Override
         public String hostLate(long launchedAt, long toleranceNanos) {
             if (!started) {
-                return "the call into plugin " + checker.pluginId() + " had not started (its thread got no CPU)";
+                return "the call into plugin " + checker.pluginId() + " had not started (queued behind its other calls, or its thread got no CPU)";
             }
             long lag = io == null ? 0 : io.lagSince(context.eventLoop(), launchedAt);
             return lag > toleranceNanos ? "its event loop ran " + lag / 1_000_000 + " ms behind" : null;

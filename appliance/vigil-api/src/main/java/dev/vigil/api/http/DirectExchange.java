@@ -1,0 +1,298 @@
+package dev.vigil.api.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.Socket;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+
+import static dev.vigil.api.Failures.reason;
+
+/**
+ * One plain {@code HTTP_GET} fetch on a socket of its own, registered straight with the epoll
+ * event loop ({@link IoEventLoop#register}, Netty's {@link EpollIoHandle}) instead of through a
+ * Netty channel: the same exchange as a channel's (a non-blocking connect, the request, the
+ * response read to the end of the connection or of its {@code Content-Length}, one orderly
+ * {@code close}), without the calls a channel makes for its own bookkeeping on every connection
+ * and a health check never needs: the socket's addresses looked up after the connect
+ * ({@code getsockname}, {@code getpeername}), the send buffer size and {@code SO_LINGER} read,
+ * {@code TCP_NODELAY} set (one request, written at once), a dual-stack socket for an IPv4 address
+ * ({@code IPV6_V6ONLY}), and the epoll interest changed back and forth around the connect.
+ *
+ * <p>Used by a {@link HttpGet.Fetcher} made for it (no TLS, no socket options of the checker's
+ * block to set) when its loop is an epoll loop ({@link #usable}). Everything but the construction
+ * runs on the loop: the socket opened, bound ({@code bindto}) and connected, registered for
+ * {@code EPOLLOUT} until the connection is up ({@code SO_ERROR} says how it went), then for
+ * {@code EPOLLIN}; the one deadline of the whole exchange; the response fed to a
+ * {@link ResponseReader} from a buffer of the loop's thread. The socket is closed with its
+ * registration when the fetch ends, whichever way.
+ */
+final class DirectExchange implements EpollIoHandle, Runnable {
+
+    /** The buffer each loop thread reads responses into and writes requests from (the loop is single-threaded). */
+    private static final FastThreadLocal<Buffers> BUFFERS = new FastThreadLocal<>() {
+        @Override
+        protected Buffers initialValue() {
+            return new Buffers();
+        }
+    };
+
+    /** One loop thread's direct buffer and a {@link ByteBuf} view of it for the reader. */
+    private static final class Buffers {
+        final ByteBuffer direct = ByteBuffer.allocateDirect(16 * 1024);
+        final ByteBuf view = Unpooled.wrappedBuffer(direct);
+    }
+
+    private static final EpollIoOps CONNECTING = EpollIoOps.EPOLLOUT;
+    private static final EpollIoOps READING = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLRDHUP);
+
+    /** A TCP socket of the address's family ({@code AF_INET} or {@code AF_INET6}). */
+    private static final class TcpSocket extends Socket {
+        TcpSocket(int fd) {
+            super(fd);
+        }
+
+        static TcpSocket open(boolean ipv6) {
+            return new TcpSocket(newSocketStream0(ipv6));
+        }
+    }
+
+    private final HttpGet.Fetcher fetcher;
+    private final EventLoop loop;
+    private final long millis;
+    private final long deadlineNanos;
+    private final HttpGet.Callback callback;
+    private final ResponseReader reader;
+    private TcpSocket socket;
+    private IoRegistration registration;
+    private ScheduledFuture<?> deadline;
+    private int written;
+    private boolean connected;
+    private boolean reading;
+    private boolean done;
+
+    private DirectExchange(HttpGet.Fetcher fetcher, EventLoop loop, long millis, HttpGet.Callback callback) {
+        this.fetcher = fetcher;
+        this.loop = loop;
+        this.millis = millis;
+        this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        this.callback = callback;
+        this.reader = new ResponseReader(fetcher.digest());
+    }
+
+    /** Whether fetches on {@code loop} can go this way: it is an epoll loop. */
+    static boolean usable(EventLoop loop) {
+        try {
+            return loop instanceof IoEventLoop l && l.isCompatible(DirectExchange.class);
+        } catch (LinkageError e) {
+            // The epoll classes are not there: a loop of another transport.
+            return false;
+        }
+    }
+
+    /** Starts one fetch of {@code fetcher} on {@code loop} and returns at once; {@code callback} hears its end there. */
+    static void start(HttpGet.Fetcher fetcher, EventLoop loop, long millis, HttpGet.Callback callback) {
+        DirectExchange x = new DirectExchange(fetcher, loop, millis, callback);
+        if (loop.inEventLoop()) {
+            x.open();
+        } else {
+            loop.execute(x::open);
+        }
+    }
+
+    /** On the loop: the deadline, the socket, the connect, the registration. */
+    private void open() {
+        deadline = loop.schedule(this, Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        HttpGet.Request r = fetcher.request();
+        InetSocketAddress to = r.address();
+        boolean now;
+        try {
+            socket = TcpSocket.open(to.getAddress() instanceof Inet6Address);
+            if (r.bindAddress() != null) {
+                // A fixed bind_port is reused probe after probe while the last connection sits in TIME_WAIT.
+                socket.setReuseAddress(true);
+                socket.bind(r.bindAddress());
+            }
+            now = socket.connect(to);
+        } catch (IOException | RuntimeException e) {
+            finish(null, new HttpGet.Failure(HttpGet.Failure.Kind.CONNECT, reason(e) + " (" + fetcher.target() + ")"));
+            return;
+        }
+        try {
+            registration = ((IoEventLoop) loop).register(this).getNow();
+        } catch (RuntimeException e) {
+            registration = null;
+        }
+        if (registration == null) {
+            finish(null, new HttpGet.Failure(HttpGet.Failure.Kind.CONNECT, "cannot register with the event loop ("
+                    + fetcher.target() + ")"));
+            return;
+        }
+        if (now) {
+            connected();
+        } else {
+            registration.submit(CONNECTING);
+        }
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return socket;
+    }
+
+    @Override
+    public void handle(IoRegistration reg, IoEvent event) {
+        if (done) {
+            return;
+        }
+        EpollIoOps ops = ((EpollIoEvent) event).ops();
+        if (!connected) {
+            try {
+                if (!socket.finishConnect()) {
+                    return;
+                }
+            } catch (IOException e) {
+                finish(null, new HttpGet.Failure(HttpGet.Failure.Kind.CONNECT, reason(e) + " (" + fetcher.target() + ")"));
+                return;
+            }
+            connected();
+            return;
+        }
+        if (!reading) {
+            // The request did not fit the send buffer at once: the rest, now that there is room.
+            send();
+            return;
+        }
+        if (ops.contains(EpollIoOps.EPOLLIN) || ops.contains(EpollIoOps.EPOLLRDHUP) || ops.contains(EpollIoOps.EPOLLERR)) {
+            read();
+        }
+    }
+
+    private void connected() {
+        connected = true;
+        send();
+    }
+
+    /** Writes what is left of the request; once all of it is out, waits for the response. */
+    private void send() {
+        byte[] bytes = fetcher.bytes();
+        ByteBuffer b = BUFFERS.get().direct;
+        try {
+            while (written < bytes.length) {
+                int n = Math.min(b.capacity(), bytes.length - written);
+                b.clear();
+                b.put(bytes, written, n);
+                int sent = socket.send(b, 0, n);
+                if (sent <= 0) {
+                    registration.submit(CONNECTING);
+                    return;
+                }
+                written += sent;
+            }
+        } catch (IOException e) {
+            finish(null, new HttpGet.Failure(HttpGet.Failure.Kind.IO, "cannot send the request: " + reason(e)));
+            return;
+        }
+        reading = true;
+        registration.submit(READING);
+    }
+
+    /** Reads until the socket has nothing more now (0), its end (-1), or the body is complete. */
+    private void read() {
+        Buffers buffers = BUFFERS.get();
+        ByteBuffer b = buffers.direct;
+        try {
+            while (true) {
+                int n = socket.recv(b, 0, b.capacity());
+                if (n == 0) {
+                    return;
+                }
+                if (n < 0) {
+                    HttpGet.Response r = reader.finish();
+                    finish(r, r != null ? null : new HttpGet.Failure(HttpGet.Failure.Kind.NO_DATA,
+                            "no HTTP response from " + fetcher.target()));
+                    return;
+                }
+                reader.feed(buffers.view.setIndex(0, n));
+                if (reader.bodyComplete()) {
+                    finish(reader.finish(), null);
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            finish(null, new HttpGet.Failure(HttpGet.Failure.Kind.IO, "reading from " + fetcher.target() + " failed: " + reason(e)));
+        }
+    }
+
+    /** The deadline. */
+    @Override
+    public void run() {
+        if (done) {
+            return;
+        }
+        finish(null, connected
+                ? new HttpGet.Failure(HttpGet.Failure.Kind.TIMEOUT, "no complete response within " + millis + " ms")
+                : new HttpGet.Failure(HttpGet.Failure.Kind.CONNECT_TIMEOUT, "no connection to " + fetcher.target() + " within " + millis + " ms"));
+    }
+
+    /** The end, once: the deadline cancelled, the socket's registration and the socket closed, the callback told. */
+    private void finish(HttpGet.Response response, HttpGet.Failure failure) {
+        if (done) {
+            return;
+        }
+        done = true;
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
+        try {
+            release();
+        } finally {
+            callback.done(response, failure);
+        }
+    }
+
+    /**
+     * The socket closed first, then its registration cancelled: closing the only descriptor of a
+     * socket takes it out of the epoll set (epoll(7), Q6), and the loop skips its
+     * {@code EPOLL_CTL_DEL} for a closed descriptor; the loop's own thread runs both, so no new
+     * socket can take the number in between.
+     */
+    private void release() {
+        if (socket != null) {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // The descriptor is released whatever close(2) said (close(2) NOTES).
+            }
+        }
+        if (registration != null) {
+            registration.cancel();
+        }
+    }
+
+    /** The loop closes with the socket still registered: the fetch ends with its deadline, or never if the loop is gone. */
+    @Override
+    public void close() {
+        if (!done) {
+            done = true;
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+            release();
+        }
+    }
+}
