@@ -37,7 +37,9 @@ class VigilNode {
 
     private List<String> command() {
         String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
+        // Each node's own policy store, unless its configuration names one: never the host's.
         [java, '-XX:+UseZGC', '-Xmx256m', '--enable-native-access=ALL-UNNAMED',
+         "-Dvigil.policyStore=${lab.dir.resolve("${host}-policies.db")}".toString(),
          '-cp', System.getProperty('java.class.path'),
          'dev.vigil.daemon.Main', 'run', '-f', config.toString()]
     }

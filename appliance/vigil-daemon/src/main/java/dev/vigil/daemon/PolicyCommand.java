@@ -80,7 +80,7 @@ final class PolicyCommand implements Callable<Integer> {
                 }
                 return configured.get();
             }
-            return PolicyHost.DEFAULT_STORE;
+            return PolicyHost.defaultStore();
         }
     }
 

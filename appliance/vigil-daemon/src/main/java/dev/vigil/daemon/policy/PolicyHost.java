@@ -117,11 +117,17 @@ public final class PolicyHost implements AutoCloseable {
         this.writer.setDaemon(true);
     }
 
-    /** The store a configuration names: {@code vigil_policy_store}, else the default; empty when {@code off}. */
+    /** The store when the configuration names none: {@code -Dvigil.policyStore}, else {@value #DEFAULT_STORE_TEXT}. */
+    public static Path defaultStore() {
+        String p = System.getProperty("vigil.policyStore");
+        return p == null || p.isBlank() ? DEFAULT_STORE : Path.of(p);
+    }
+
+    /** The store a configuration names: {@code vigil_policy_store}, else the default ({@link #defaultStore()}); empty when {@code off}. */
     public static Optional<Path> storePath(KeepalivedConfig config) {
         List<String> words = config == null ? null : config.globalDefs().other().get("vigil_policy_store");
         if (words == null || words.isEmpty()) {
-            return Optional.of(DEFAULT_STORE);
+            return Optional.of(defaultStore());
         }
         return "off".equals(words.getFirst()) ? Optional.empty() : Optional.of(Path.of(words.getFirst()));
     }
