@@ -137,8 +137,22 @@ public final class PolicyCompiler {
             throw new PolicyCompileException(name, revision, 1, 1, e.toString());
         }
         CompiledPolicy p = new CompiledPolicy(name, revision, cls.asSubclass(PolicyScript.class), className, Map.copyOf(columns));
-        p.define(limits);
+        p.define(definitionLimits(limits));
         return p;
+    }
+
+    /** The shortest time limit of the policy block's one run at compile time. */
+    static final java.time.Duration DEFINITION_TIME = java.time.Duration.ofSeconds(5);
+
+    /**
+     * The limits of the policy block's run at compile time: its loop cap, and a time limit of at
+     * least {@link #DEFINITION_TIME}. That run is the first code of the policy a JVM executes,
+     * often a cold one (the command line's), so its time is mostly class loading; the handlers'
+     * runs keep the configured limit.
+     */
+    static PolicyLimits definitionLimits(PolicyLimits limits) {
+        return limits.runTime().compareTo(DEFINITION_TIME) >= 0 ? limits
+                : new PolicyLimits(DEFINITION_TIME, limits.loopIterations(), limits.failuresToDisable());
     }
 
     /** The name the file's {@code policy('NAME')} declares, or {@code null} (for {@code vigil policy test}). */

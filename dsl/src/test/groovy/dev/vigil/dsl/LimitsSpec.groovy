@@ -169,8 +169,9 @@ class LimitsSpec extends Specification {
         second[0].actions() == [new PolicyAction.Priority('VI_1', -1)]
     }
 
-    def 'the policy block itself is limited when it is compiled'() {
+    def 'the policy block itself is limited when it is compiled: its loop cap, and at least 5 s (a cold JVM loads classes in it)'() {
         when:
+        long t0 = System.nanoTime()
         new PolicyCompiler(new PolicyLimits(Duration.ofMillis(100), Long.MAX_VALUE, 3)).compile('block', 1, """policy('block') {
     while (true) { }
     on realServerDown { event -> note('x') }
@@ -178,6 +179,18 @@ class LimitsSpec extends Specification {
 
         then:
         def e = thrown(PolicyCompileException)
-        e.message == 'block r1:2:5: time limit of 100 ms exceeded'
+        e.message == 'block r1:2:5: time limit of 5000 ms exceeded'
+        (System.nanoTime() - t0) / 1_000_000 < 5000 + 1500 + 3000
+
+        when:
+        new PolicyCompiler(new PolicyLimits(Duration.ofMillis(100), 1000, 3)).compile('capped', 1, """policy('capped') {
+    while (true) { }
+    on realServerDown { event -> note('x') }
+}""")
+
+        then:
+        def capped = thrown(PolicyCompileException)
+        capped.message.startsWith('capped r1:2:')
+        capped.message.contains('1000')
     }
 }
