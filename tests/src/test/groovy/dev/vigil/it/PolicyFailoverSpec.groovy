@@ -165,7 +165,7 @@ class PolicyFailoverSpec extends Specification {
         }
 
         and: 'traffic through the VIP reaches a real server'
-        lab.exec('cl', 'curl', '-sf', '-o', '/dev/null', '--max-time', '5', "http://${VIP}/")
+        assert lab.run('cl', 'curl', '-sf', '-o', '/dev/null', '--max-time', '5', "http://${VIP}/") == 0
 
         when: 'the policy is added and activated with vigil policy'
         Path file = lab.write('web-capacity.groovy', POLICY)
@@ -200,7 +200,9 @@ class PolicyFailoverSpec extends Specification {
         peer.awaitTransition('VI_1', 'BACKUP', Duration.ofSeconds(10), lost)
         lb.logText().contains('effective priority 100 -> 150')
         NetnsLab.waitFor(Duration.ofSeconds(5), 'the VIP back on lb') { lab.hasAddress('lb', VIP) && !lab.hasAddress('peer', VIP) }
-        lab.exec('cl', 'curl', '-sf', '-o', '/dev/null', '--max-time', '5', "http://${VIP}/")
+        NetnsLab.waitFor(Duration.ofSeconds(10), 'traffic through the VIP again') {
+            lab.run('cl', 'curl', '-sf', '-o', '/dev/null', '--max-time', '2', "http://${VIP}/") == 0
+        }
 
         and: "the audit trail holds the policy's actions"
         def audit = policy('audit', 'web-capacity')

@@ -152,16 +152,12 @@ public final class PolicyRunner implements EventBus.Subscriber, AutoCloseable {
                 engine.remove(name);
                 effects.release(name);
                 running.remove(name);
-                if (next == null) {
-                    log.info("policies", "policy " + name + ": unloaded");
-                }
             }
         }
         policies.forEach((name, p) -> {
             if (!running.containsKey(name)) {
                 engine.install(p);
                 running.put(name, p.revision());
-                log.info("policies", "policy " + name + " r" + p.revision() + ": loaded");
             }
         });
     }

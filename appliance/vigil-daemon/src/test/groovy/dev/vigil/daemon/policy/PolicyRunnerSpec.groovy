@@ -66,7 +66,7 @@ class PolicyRunnerSpec extends Specification {
     def 'a real server going down below two healthy lowers VI_1 by 50; coming back resets it'() {
         given:
         runner.install(['web-capacity': new PolicyCompiler().compile('web-capacity', 3, source())])
-        await('loaded') { logged.any { it.contains('policy web-capacity r3: loaded') } }
+        await('running') { runner.status().running?.containsKey('web-capacity') }
 
         when: 'two of three go down (the first leaves two healthy: no action)'
         healthy['10.9.0.12'] = false
@@ -104,6 +104,6 @@ class PolicyRunnerSpec extends Specification {
 
         then:
         await('the offset released') { pushed.last() == ['VI_1', 0] }
-        await('unloaded') { logged.any { it.contains('policy web-capacity: unloaded') } }
+        await('removed') { !runner.status().running?.containsKey('web-capacity') }
     }
 }
