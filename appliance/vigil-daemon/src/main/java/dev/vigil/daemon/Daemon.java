@@ -189,11 +189,20 @@ final class Daemon {
         bus.subscribe(host);
         // A thread that ends on an error says so: the daemon's own threads catch what they expect, so
         // this is a library's thread (or a plugin's) that an exhausted heap or a bug ended.
+        // The main thread carries signals and reloads out: if it ends, the daemon exits (status 70) so
+        // that its supervisor starts it again, rather than run on deaf to SIGTERM and SIGHUP.
+        Thread mainThread = Thread.currentThread();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> {
             try {
                 Log.warn("vigil", "thread " + t.getName() + " ended: " + e);
+                if (t == mainThread) {
+                    Log.error("vigil", "the daemon's main thread ended; exiting");
+                }
             } catch (Throwable ignored) {
                 // nothing more to do for it
+            }
+            if (t == mainThread) {
+                Runtime.getRuntime().halt(70);
             }
         });
         Signals.on("TERM", () -> commands.add("SIGTERM"));
