@@ -9,12 +9,15 @@ import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.epoll.LinuxSocket;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.channel.unix.Socket;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Method;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -35,11 +38,22 @@ import static dev.vigil.api.Failures.reason;
  *
  * <p>Used by a {@link HttpGet.Fetcher} made for it (no TLS, no socket options of the checker's
  * block to set) when its loop is an epoll loop ({@link #usable}). Everything but the construction
- * runs on the loop: the socket opened, bound ({@code bindto}) and connected, registered for
- * {@code EPOLLOUT} until the connection is up ({@code SO_ERROR} says how it went), then for
- * {@code EPOLLIN}; the one deadline of the whole exchange; the response fed to a
+ * runs on the loop: the socket opened, bound ({@code bindto}) and connected; one registration for
+ * the whole exchange, edge-triggered, for {@code EPOLLOUT}, {@code EPOLLIN} and {@code EPOLLRDHUP}
+ * (one {@code epoll_ctl} a fetch, where a level-triggered one would have to drop {@code EPOLLOUT}
+ * once the request is out); the one deadline of the whole exchange; the response fed to a
  * {@link ResponseReader} from a buffer of the loop's thread. The socket is closed with its
  * registration when the fetch ends, whichever way.
+ *
+ * <p>The connect's outcome is not read with {@code getsockopt(SO_ERROR)}: once the socket is
+ * writable the request is sent, and a connect that failed fails that {@code send} with the
+ * connect's own error (the socket's pending error is returned by the next call on it and cleared,
+ * socket(7) {@code SO_ERROR}; TCP returns it from a send on a socket that is not connected), so
+ * a refused connection is the same {@link HttpGet.Failure.Kind#CONNECT} failure with the same
+ * words ({@code connection refused (10.0.0.2:80)}). With edge-triggered events every event is
+ * taken to the end: the request written until it is all out or the socket has no room
+ * ({@code EAGAIN}: the next edge says when), the response read until the socket has nothing more
+ * (epoll(7), "edge-triggered").
  */
 final class DirectExchange implements EpollIoHandle, Runnable {
 
@@ -57,18 +71,45 @@ final class DirectExchange implements EpollIoHandle, Runnable {
         final ByteBuf view = Unpooled.wrappedBuffer(direct);
     }
 
-    private static final EpollIoOps CONNECTING = EpollIoOps.EPOLLOUT;
-    private static final EpollIoOps READING = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLRDHUP);
+    /** Every event of the exchange, edge-triggered: the connect's end and room to write, the response, its end. */
+    private static final EpollIoOps EXCHANGE = EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLIN)
+            .with(EpollIoOps.EPOLLRDHUP).with(EpollIoOps.EPOLLET);
 
-    /** A TCP socket of the address's family ({@code AF_INET} or {@code AF_INET6}). */
-    private static final class TcpSocket extends Socket {
-        TcpSocket(int fd) {
-            super(fd);
-        }
+    /**
+     * Netty's {@code LinuxSocket.setTcpQuickAck(boolean)}, or {@code null} where it cannot be
+     * reached. Netty sets {@code TCP_QUICKACK} for its own channels only
+     * ({@code EpollChannelOption.TCP_QUICKACK}) and keeps the socket's setter package-private.
+     */
+    private static final MethodHandle QUICK_ACK = quickAckSetter();
 
-        static TcpSocket open(boolean ipv6) {
-            return new TcpSocket(newSocketStream0(ipv6));
+    private static MethodHandle quickAckSetter() {
+        try {
+            Method m = LinuxSocket.class.getDeclaredMethod("setTcpQuickAck", boolean.class);
+            m.setAccessible(true);
+            return MethodHandles.lookup().unreflect(m);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
         }
+    }
+
+    /**
+     * A TCP socket of the address's family ({@code AF_INET} or {@code AF_INET6}) with
+     * {@code TCP_QUICKACK} off (tcp(7)): the kernel then holds back the last ACK of the handshake
+     * for the data that follows at once (Linux's {@code tcp_rcv_synsent_state_process} delays it
+     * for a socket in "pingpong" mode), and the request carries it, as HAProxy's checks do: one
+     * packet a check fewer through both ends' TCP, conntrack and the nftables chains. Where the
+     * option cannot be set the fetch goes on without it.
+     */
+    static LinuxSocket open(boolean ipv6) {
+        LinuxSocket s = LinuxSocket.newSocketStream(ipv6);
+        if (QUICK_ACK != null) {
+            try {
+                QUICK_ACK.invokeExact(s, false);
+            } catch (Throwable e) {
+                // the ACK goes on its own: the exchange is the same
+            }
+        }
+        return s;
     }
 
     private final HttpGet.Fetcher fetcher;
@@ -77,7 +118,7 @@ final class DirectExchange implements EpollIoHandle, Runnable {
     private final long deadlineNanos;
     private final HttpGet.Callback callback;
     private final ResponseReader reader;
-    private TcpSocket socket;
+    private LinuxSocket socket;
     private IoRegistration registration;
     private ScheduledFuture<?> deadline;
     private int written;
@@ -121,7 +162,7 @@ final class DirectExchange implements EpollIoHandle, Runnable {
         InetSocketAddress to = r.address();
         boolean now;
         try {
-            socket = TcpSocket.open(to.getAddress() instanceof Inet6Address);
+            socket = open(to.getAddress() instanceof Inet6Address);
             if (r.bindAddress() != null) {
                 // A fixed bind_port is reused probe after probe while the last connection sits in TIME_WAIT.
                 socket.setReuseAddress(true);
@@ -142,10 +183,9 @@ final class DirectExchange implements EpollIoHandle, Runnable {
                     + fetcher.target() + ")"));
             return;
         }
+        registration.submit(EXCHANGE);
         if (now) {
-            connected();
-        } else {
-            registration.submit(CONNECTING);
+            send();
         }
     }
 
@@ -159,35 +199,23 @@ final class DirectExchange implements EpollIoHandle, Runnable {
         if (done) {
             return;
         }
-        EpollIoOps ops = ((EpollIoEvent) event).ops();
-        if (!connected) {
-            try {
-                if (!socket.finishConnect()) {
-                    return;
-                }
-            } catch (IOException e) {
-                finish(null, new HttpGet.Failure(HttpGet.Failure.Kind.CONNECT, reason(e) + " (" + fetcher.target() + ")"));
-                return;
-            }
-            connected();
-            return;
-        }
         if (!reading) {
-            // The request did not fit the send buffer at once: the rest, now that there is room.
+            // The connect ended (or, the request begun, there is room for the rest): write. A connect
+            // still under way has its send refused with EAGAIN, and the next edge comes when it ends.
             send();
             return;
         }
+        EpollIoOps ops = ((EpollIoEvent) event).ops();
         if (ops.contains(EpollIoOps.EPOLLIN) || ops.contains(EpollIoOps.EPOLLRDHUP) || ops.contains(EpollIoOps.EPOLLERR)) {
             read();
         }
     }
 
-    private void connected() {
-        connected = true;
-        send();
-    }
-
-    /** Writes what is left of the request; once all of it is out, waits for the response. */
+    /**
+     * Writes what is left of the request, until all of it is out (then the response is awaited) or
+     * the socket has no room. Its first bytes accepted mean the connection is up; a send that fails
+     * before that failed because the connect did, with the connect's error.
+     */
     private void send() {
         byte[] bytes = fetcher.bytes();
         ByteBuffer b = BUFFERS.get().direct;
@@ -198,17 +226,20 @@ final class DirectExchange implements EpollIoHandle, Runnable {
                 b.put(bytes, written, n);
                 int sent = socket.send(b, 0, n);
                 if (sent <= 0) {
-                    registration.submit(CONNECTING);
                     return;
                 }
+                connected = true;
                 written += sent;
             }
         } catch (IOException e) {
-            finish(null, new HttpGet.Failure(HttpGet.Failure.Kind.IO, "cannot send the request: " + reason(e)));
+            finish(null, connected
+                    ? new HttpGet.Failure(HttpGet.Failure.Kind.IO, "cannot send the request: " + reason(e))
+                    : new HttpGet.Failure(HttpGet.Failure.Kind.CONNECT, reason(e) + " (" + fetcher.target() + ")"));
             return;
         }
+        // The response's first edge comes after this (a server answers what it was sent), in a
+        // later batch of the loop's events.
         reading = true;
-        registration.submit(READING);
     }
 
     /** Reads until the socket has nothing more now (0), its end (-1), or the body is complete. */

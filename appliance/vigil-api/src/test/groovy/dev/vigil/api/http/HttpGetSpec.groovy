@@ -354,5 +354,22 @@ class HttpGetSpec extends Specification {
         where:
         transport << ['nio', 'epoll', 'direct']
     }
-}
 
+    def 'the direct socket has TCP_QUICKACK off (the handshake ACK rides on the request), a fresh one has it on'() {
+        given:
+        if (!Epoll.available) {
+            throw new IllegalStateException("Netty's epoll transport does not load here: " + Epoll.unavailabilityCause())
+        }
+        def fresh = io.netty.channel.epoll.LinuxSocket.newSocketStream(false)
+        def v4 = DirectExchange.open(false)
+        def v6 = DirectExchange.open(true)
+
+        expect:
+        fresh.isTcpQuickAck()
+        !v4.isTcpQuickAck()
+        !v6.isTcpQuickAck()
+
+        cleanup:
+        [fresh, v4, v6].each { it?.close() }
+    }
+}

@@ -89,7 +89,11 @@ import java.util.random.RandomGenerator;
  * ({@link #PROBE_GRID_NANOS}): at 10,000 checkers a second the probes come in bursts of about a
  * hundred, and each thread on their way (the engine, the plugin's call thread, the event loops,
  * the engine again for the results) wakes once per burst rather than once per probe. A check
- * then comes at most 10 ms after keepalived's time, never before it.
+ * then comes at most 10 ms after keepalived's time, never before it. Results that arrive from
+ * other threads (the event loops, the plugins') are taken on the same grid: the first of a batch
+ * arms one alarm at the next step, when the engine wakes for that step's probes anyway, and every
+ * result arrived by then is taken in one go, so the engine does not wake for each result of a
+ * burst as it comes in. A result waits 10 ms at most.
  *
  * <p><b>Reload.</b> {@link #configure} diffs by {@link CheckSpec#key()}: a checker whose
  * {@link CheckSpec#fingerprint()} is unchanged keeps its state, counters and probe; a changed one
@@ -207,6 +211,8 @@ public final class CheckEngine {
     private final ConcurrentLinkedQueue<Outcome> arrived = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean takingArrived = new AtomicBoolean();
     private final Runnable takeArrived = this::takeArrived;
+    /** {@link #takeArrived} at the next step of the probe grid, for results that arrive from other threads. */
+    private final Scheduler.Alarm takeArrivedOnGrid;
 
     /** Plugins the engine has disabled, with the reason; published for readers on other threads. */
     private volatile Map<String, String> disabled = Map.of();
@@ -296,6 +302,7 @@ public final class CheckEngine {
         this.log = Objects.requireNonNull(log, "log");
         this.random = Objects.requireNonNull(random, "random");
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.takeArrivedOnGrid = scheduler.alarm(takeArrived);
     }
 
     /**
@@ -568,7 +575,14 @@ public final class CheckEngine {
             arrived.add(this);
             if (takingArrived.compareAndSet(false, true)) {
                 try {
-                    scheduler.execute(takeArrived);
+                    if (scheduler.inEngineThread()) {
+                        scheduler.execute(takeArrived);
+                    } else {
+                        // At the next step of the grid, when the engine wakes for the probes due
+                        // then anyway: the results of a burst wait for it (10 ms at most) instead
+                        // of waking the engine as they come in.
+                        takeArrivedOnGrid.armAt(onGrid(scheduler.nanoTime()));
+                    }
                 } catch (RejectedExecutionException closing) {
                     // the engine is gone: nobody waits for this result
                 }

@@ -7,6 +7,7 @@ import dev.vigil.api.Location
 import dev.vigil.daemon.Log
 import dev.vigil.daemon.track.EventLog
 import dev.vigil.vrrp.runtime.ManualScheduler
+import dev.vigil.vrrp.runtime.Scheduler
 import spock.lang.Specification
 
 import java.time.Duration
@@ -82,8 +83,8 @@ class CheckEngineSpec extends Specification {
         clock.nanoTime() / 1e9
     }
 
-    CheckEngine engine(CheckEngine.Limits limits = CheckEngine.Limits.DEFAULT, long seed = 1) {
-        engine = new CheckEngine(clock, { CheckSpec s ->
+    CheckEngine engine(CheckEngine.Limits limits = CheckEngine.Limits.DEFAULT, long seed = 1, Scheduler scheduler = clock) {
+        engine = new CheckEngine(scheduler, { CheckSpec s ->
             Probes p = probes[s.key()]
             if (p == null || p.closed) {
                 p = new Probes(s.key())
@@ -152,6 +153,40 @@ class CheckEngineSpec extends Specification {
         changes.collect { it[0..2] } == [[12d, 'rs1', false], [22d, 'rs1', true]]
         changes[0][3] == 'TCP_CHECK: L4CON connection refused'
         logged.any { it == 'INFO rs1: TCP_CHECK down after 3 attempts: L4CON connection refused' }
+    }
+
+    def 'results that arrive from other threads are taken together at the next step of the probe grid'() {
+        given: 'the virtual clock, with results completed as if on an event loop'
+        boolean elsewhere = false
+        Scheduler scheduler = new Scheduler() {
+            void execute(Runnable task) { clock.execute(task) }
+            Scheduler.Cancellable schedule(Runnable task, long delayNanos) { clock.schedule(task, delayNanos) }
+            Scheduler.Alarm alarm(Runnable task) { clock.alarm(task) }
+            long nanoTime() { clock.nanoTime() }
+            boolean inEngineThread() { !elsewhere }
+        }
+        engine(CheckEngine.Limits.DEFAULT, 1, scheduler)
+        def a = script('rs1 TCP_CHECK#1', 'hang')
+        def b = script('rs2 TCP_CHECK#1', 'hang')
+        configure([spec('rs1'), spec('rs2')])
+
+        when: 'both fail 3 ms into the first step of the grid'
+        advance(0.003)
+        elsewhere = true
+        a.pending[0].complete(CheckResult.of(CheckResult.Status.L4CON, 'connection refused'))
+        b.pending[0].complete(CheckResult.of(CheckResult.Status.L4CON, 'connection refused'))
+        elsewhere = false
+        clock.runPending()
+        advance(0.006)
+
+        then: 'nothing yet, 9 ms in'
+        changes.isEmpty()
+
+        when:
+        advance(0.001)
+
+        then: 'both at 10 ms, in one go'
+        changes.collect { it[0..2] } == [[0.01d, 'rs1', false], [0.01d, 'rs2', false]]
     }
 
     def 'a failure that passes on retry never takes the server down'() {
