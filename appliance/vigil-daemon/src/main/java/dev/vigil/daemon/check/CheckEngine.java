@@ -340,6 +340,9 @@ public final class CheckEngine {
         CompletableFuture<Void> f = new CompletableFuture<>();
         try {
             scheduler.execute(() -> {
+                // Results that arrived before the verdict (the failed call's own, waiting for the
+                // next grid step) are taken first, so that its target shows why.
+                takeArrived();
                 PluginStats p = plugins.computeIfAbsent(pluginId, k -> new PluginStats());
                 if (!closed && !p.permanent) {
                     disable(pluginId, p, reason, true);
