@@ -45,15 +45,18 @@ public record ServiceView(String address, int port, String protocol, int fwmark,
 
     /** {@code 10.9.0.50:80/tcp}, {@code [2001:db8::1]:443/tcp}, {@code fwmark 5/tcp} or {@code group NAME/tcp}. */
     public String key() {
-        String where;
+        return where() + "/" + protocol;
+    }
+
+    /** {@code 10.9.0.50:80}, {@code [2001:db8::1]:443}, {@code fwmark 5} or {@code group NAME}: the key without its protocol. */
+    public String where() {
         if (group != null) {
-            where = "group " + group;
-        } else if (fwmark != 0) {
-            where = "fwmark " + fwmark;
-        } else {
-            where = (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + port;
+            return "group " + group;
         }
-        return where + "/" + protocol;
+        if (fwmark != 0) {
+            return "fwmark " + fwmark;
+        }
+        return (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + port;
     }
 
     /**

@@ -92,9 +92,7 @@ public final class PolicyEffects {
             return new Result(false, "the forwarder is not running");
         }
         int weight = w.weight() == null ? r.configuredWeight() : w.weight();
-        String virtual = s.group() != null ? "group " + s.group() : s.fwmark() != 0 ? "fwmark " + s.fwmark()
-                : (s.address().indexOf(':') >= 0 ? "[" + s.address() + "]" : s.address()) + ":" + s.port();
-        RealServerSelector selector = RealServerSelector.parse(virtual, r.key(), s.protocol());
+        RealServerSelector selector = RealServerSelector.parse(s.where(), r.key(), s.protocol());
         m.setWeight(selector, weight, "policy");
         return new Result(true, "weight " + r.weight() + " -> " + weight);
     }
