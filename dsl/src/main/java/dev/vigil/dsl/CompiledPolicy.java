@@ -80,9 +80,7 @@ public final class CompiledPolicy {
             run.expire();
             StackTraceElement[] where = t.getStackTrace();
             t.interrupt();
-            PolicyLimitError limit = new PolicyLimitError(PolicyLimitError.Kind.TIME, "time limit of " + limits.runTime().toMillis() + " ms exceeded");
-            limit.setStackTrace(where);
-            failure = limit;
+            failure = PolicyLimitError.timeExceeded(limits, where);
         } catch (ExecutionException e) {
             failure = e.getCause();
         } catch (InterruptedException e) {

@@ -172,12 +172,7 @@ public final class PolicyEngine implements AutoCloseable {
             Thread stuck = workerThread;
             StackTraceElement[] where = stuck == null ? new StackTraceElement[0] : stuck.getStackTrace();
             abandonWorker();
-            PolicyLimitError limit = run.limit != null ? run.limit
-                    : new PolicyLimitError(PolicyLimitError.Kind.TIME, "time limit of " + limits.runTime().toMillis() + " ms exceeded");
-            if (run.limit == null) {
-                limit.setStackTrace(where);
-            }
-            failure = limit;
+            failure = run.limit != null ? run.limit : PolicyLimitError.timeExceeded(limits, where);
         } catch (ExecutionException e) {
             failure = e.getCause();
         } catch (InterruptedException e) {

@@ -19,4 +19,16 @@ public final class PolicyLimitError extends Error {
     public Kind kind() {
         return kind;
     }
+
+    /** A time limit of {@code millis} overrun. */
+    static PolicyLimitError time(long millis) {
+        return new PolicyLimitError(Kind.TIME, "time limit of " + millis + " ms exceeded");
+    }
+
+    /** The time limit of {@code limits} overrun by a run stopped from outside, located where its thread was then. */
+    static PolicyLimitError timeExceeded(PolicyLimits limits, StackTraceElement[] where) {
+        PolicyLimitError e = time(limits.runTime().toMillis());
+        e.setStackTrace(where);
+        return e;
+    }
 }

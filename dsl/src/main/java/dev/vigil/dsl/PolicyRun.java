@@ -85,7 +85,7 @@ final class PolicyRun {
             throw breach(new PolicyLimitError(PolicyLimitError.Kind.LOOPS, "loop cap of " + loopCap + " iterations exceeded"));
         }
         if (expired || System.nanoTime() - deadline > 0 || Thread.currentThread().isInterrupted()) {
-            throw breach(new PolicyLimitError(PolicyLimitError.Kind.TIME, "time limit of " + runNanos / 1_000_000 + " ms exceeded"));
+            throw breach(PolicyLimitError.time(runNanos / 1_000_000));
         }
     }
 
@@ -99,7 +99,7 @@ final class PolicyRun {
     /** Appends an action; a run that was given up on acts on nothing. */
     void act(PolicyAction a) {
         if (expired) {
-            throw breach(new PolicyLimitError(PolicyLimitError.Kind.TIME, "time limit of " + runNanos / 1_000_000 + " ms exceeded"));
+            throw breach(PolicyLimitError.time(runNanos / 1_000_000));
         }
         actions.add(a);
     }
