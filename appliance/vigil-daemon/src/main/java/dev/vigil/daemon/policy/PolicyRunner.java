@@ -6,17 +6,21 @@ import dev.vigil.daemon.track.EventLog;
 import dev.vigil.daemon.event.EventBus;
 import dev.vigil.daemon.event.LvsNotice;
 import dev.vigil.dsl.CompiledPolicy;
+import dev.vigil.dsl.InstanceView;
 import dev.vigil.dsl.PolicyAction;
 import dev.vigil.dsl.PolicyEngine;
 import dev.vigil.dsl.PolicyOutcome;
 import dev.vigil.dsl.PolicyStats;
 import dev.vigil.dsl.PolicyWorld;
+import dev.vigil.dsl.ServiceView;
+import dev.vigil.dsl.TrackerView;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,7 +127,7 @@ public final class PolicyRunner implements EventBus.Subscriber, AutoCloseable {
                 }
                 Instant due = engine.nextTick();
                 if (due != null && !due.isAfter(clock.instant())) {
-                    handle(engine.onTick(world.apply(List.copyOf(recent))));
+                    handle(engine.onTick(new FirstRead(clock.instant(), List.copyOf(recent))));
                 }
                 publishStatus();
             } catch (InterruptedException e) {
@@ -142,7 +146,7 @@ public final class PolicyRunner implements EventBus.Subscriber, AutoCloseable {
         if (NotifierEvent.POLICY_ACTION.equals(e.type()) || engine.installed().isEmpty()) {
             return; // policies do not react to their own actions
         }
-        handle(engine.onEvent(e, world.apply(List.copyOf(recent))));
+        handle(engine.onEvent(e, new FirstRead(clock.instant(), List.copyOf(recent))));
     }
 
     private void doInstall(Map<String, CompiledPolicy> policies) {
@@ -193,6 +197,64 @@ public final class PolicyRunner implements EventBus.Subscriber, AutoCloseable {
                 bus.policyAction(o.policy(), Integer.toString(o.revision()), kindTarget[0], kindTarget[1],
                         a instanceof PolicyAction.Notify n ? n.message() : o.trigger());
             }
+        }
+    }
+
+    /**
+     * The world of one event or tick, taken when a handler first reads it: an event that no
+     * handler takes costs no snapshot (no trip to the forwarder thread). Every handler of the event
+     * then reads the same snapshot.
+     */
+    private final class FirstRead implements PolicyWorld {
+        private final Instant now;
+        private final List<NotifierEvent> recentEvents;
+        private PolicyWorld taken;
+
+        FirstRead(Instant now, List<NotifierEvent> recentEvents) {
+            this.now = now;
+            this.recentEvents = recentEvents;
+        }
+
+        private synchronized PolicyWorld taken() {
+            if (taken == null) {
+                taken = world.apply(recentEvents);
+            }
+            return taken;
+        }
+
+        @Override
+        public Instant now() {
+            return now;
+        }
+
+        @Override
+        public InstanceView instance(String name) {
+            return taken().instance(name);
+        }
+
+        @Override
+        public Collection<InstanceView> instances() {
+            return taken().instances();
+        }
+
+        @Override
+        public ServiceView service(String query) {
+            return taken().service(query);
+        }
+
+        @Override
+        public Collection<ServiceView> services() {
+            return taken().services();
+        }
+
+        @Override
+        public TrackerView tracker(String name) {
+            return taken().tracker(name);
+        }
+
+        @Override
+        public List<NotifierEvent> recentEvents() {
+            return recentEvents;
         }
     }
 

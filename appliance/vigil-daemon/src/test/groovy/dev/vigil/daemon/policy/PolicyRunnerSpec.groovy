@@ -36,6 +36,8 @@ class PolicyRunnerSpec extends Specification {
     PolicyTracking tracking = new PolicyTracking({ String i, int d, Set<String> f -> pushed << [i, d] } as TrackingSink)
     /** The healthy state of 10.9.0.11..13 the world reads. */
     Map<String, Boolean> healthy = ['10.9.0.11': true, '10.9.0.12': true, '10.9.0.13': true]
+    /** The event being handled when the runner took each snapshot of the world. */
+    List<String> snapshots = new CopyOnWriteArrayList<>()
     @AutoCleanup
     PolicyRunner runner
 
@@ -43,6 +45,7 @@ class PolicyRunnerSpec extends Specification {
         bus.subscribe { e, lvs -> published << e }
         def effects = new PolicyEffects(tracking, { null }, { marks -> })
         runner = new PolicyRunner(new PolicyEngine(PolicyLimits.DEFAULT, Clock.systemUTC()), effects, { recent ->
+            snapshots << recent.last().type()
             new LiveWorld(Clock.systemUTC().instant(), [new InstanceView('VI_1', 'MASTER', 150, 150, null)],
                     [new ServiceView('10.9.0.50', 80, 'tcp', 0, null,
                             healthy.collect { ip, up -> new RealServerView(ip, 80, up, 1, 1) }, true)], [], recent)
@@ -68,7 +71,8 @@ class PolicyRunnerSpec extends Specification {
         runner.install(['web-capacity': new PolicyCompiler().compile('web-capacity', 3, source())])
         await('running') { runner.status().running?.containsKey('web-capacity') }
 
-        when: 'two of three go down (the first leaves two healthy: no action)'
+        when: 'an event no handler takes, then two of three go down (the first leaves two healthy: no action)'
+        bus.instance('VI_1', 'BACKUP', 'MASTER', 150, 'master down timer expired')
         healthy['10.9.0.12'] = false
         bus.realServer('[10.9.0.50]:tcp:80', '[10.9.0.12]:80', false, 'HTTP_GET failed').with { bus.publish(it, null) }
         healthy['10.9.0.13'] = false
@@ -77,6 +81,10 @@ class PolicyRunnerSpec extends Specification {
 
         then: 'the offset reached the router once, the audit trail and the bus have it'
         pushed.count { it == ['VI_1', -50] } == 1
+
+        and: 'the world was read for the real-server events only: the instance event, which no handler takes, took no snapshot'
+        !snapshots.isEmpty()
+        snapshots.every { it == 'real_server.down' }
         await('the audit entry') { audit.any { it.startsWith('web-capacity r3 action: priority VI_1 offset -50') } }
         await('the policy.action event') {
             published.any { it.type() == 'policy.action' && it.detail('policy') == 'web-capacity' && it.detail('target') == 'VI_1' }
