@@ -106,8 +106,12 @@ class NetnsLab implements Closeable {
 
     /** The command line {@code vigil ARGS} run as this JVM runs: its java, its class path. */
     static List<String> vigilCommand(String... args) {
-        [Path.of(System.getProperty('java.home'), 'bin', 'java').toString(), '-cp', System.getProperty('java.class.path'),
-         'dev.vigil.daemon.Main'] + (args as List<String>)
+        vigilCommand(Path.of(System.getProperty('java.home'), 'bin', 'java'), args)
+    }
+
+    /** The command line {@code vigil ARGS} run by {@code java} (another Java runtime) with this JVM's class path. */
+    static List<String> vigilCommand(Path java, String... args) {
+        [java.toString(), '-cp', System.getProperty('java.class.path'), 'dev.vigil.daemon.Main'] + (args as List<String>)
     }
 
     /** Runs {@code vigil ARGS} in {@code host}'s namespace, where its daemon's API listens on the loopback. */

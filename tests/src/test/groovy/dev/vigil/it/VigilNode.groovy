@@ -13,6 +13,8 @@ class VigilNode {
     final Path config
     final Path log
     Process process
+    /** The java that runs the daemon: this JVM's, unless the spec names another (a runtime of its own). */
+    String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
 
     VigilNode(NetnsLab lab, String host, String configText) {
         this.lab = lab
@@ -36,7 +38,6 @@ class VigilNode {
     }
 
     private List<String> command() {
-        String java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
         // Each node's own policy store, unless its configuration names one: never the host's.
         [java, '-XX:+UseZGC', '-Xmx256m', '--enable-native-access=ALL-UNNAMED',
          "-Dvigil.policyStore=${lab.dir.resolve("${host}-policies.db")}".toString(),

@@ -47,7 +47,8 @@ import java.util.function.Supplier;
  * whole process. An {@link OutOfMemoryError} thrown by a call is caught and treated the same way.
  * What a plugin allocates on other threads (its work on the event loops, the threads it starts) is
  * not counted here; the heap guard of {@link PluginMemory} judges by what each plugin's calls
- * allocated.
+ * allocated. A Java runtime without the {@code jdk.management} module counts nothing: there the
+ * calls have no budget ({@link PluginMemory#limitsOff()}).
  *
  * <p><b>Queued calls.</b> The probes' {@code run()} calls come by the thousand a second, many due
  * at the same moment: handing each one to a thread of its own costs a wake-up of a sleeping thread

@@ -1,19 +1,15 @@
 package dev.vigil.daemon.plugin;
 
-import com.sun.management.GarbageCollectionNotificationInfo;
-import com.sun.management.GcInfo;
 import dev.vigil.daemon.Log;
 
 import javax.management.ListenerNotFoundException;
 import javax.management.Notification;
 import javax.management.NotificationEmitter;
 import javax.management.NotificationListener;
-import javax.management.openmbean.CompositeData;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.lang.management.MemoryUsage;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +21,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
@@ -50,6 +47,11 @@ import java.util.stream.Collectors;
  * Both report to the listener ({@link #onAbuse}) with the plugin and the reason; the daemon
  * disables the plugin at once, drops its probes and unloads it so that what it retains can be
  * collected.
+ *
+ * <p>Both read what only the JDK's {@code jdk.management} module tells ({@link JdkManagement}). A
+ * runtime without it (a jlink image that leaves it out), or a JVM that does not count each
+ * thread's allocation, runs the plugins without memory limits: no sentry, no heap guard, no
+ * budget, and one warning the first time a host is opened saying so and why ({@link #limitsOff()}).
  */
 public final class PluginMemory implements AutoCloseable {
 
@@ -64,7 +66,9 @@ public final class PluginMemory implements AutoCloseable {
     static final long EPISODE_SECONDS = 10;
     static final long RUNAWAY_SECONDS = 60;
 
-    private static final com.sun.management.ThreadMXBean THREADS = threads();
+    /** The allocation counters, or {@code null} where there are none: then there are no limits. */
+    private static final JdkManagement THREADS = jdkManagement() ? JdkManagement.open() : null;
+    private static final AtomicBoolean WARNED = new AtomicBoolean();
 
     private final Set<PluginCalls> plugins = ConcurrentHashMap.newKeySet();
     private final List<BiConsumer<String, String>> listeners = new CopyOnWriteArrayList<>();
@@ -92,17 +96,33 @@ public final class PluginMemory implements AutoCloseable {
                 .filter(p -> p.getType() == MemoryType.HEAP)
                 .map(MemoryPoolMXBean::getName)
                 .collect(Collectors.toUnmodifiableSet());
+        String off = limitsOff();
+        if (off != null && WARNED.compareAndSet(false, true)) {
+            Log.warn("plugins", "plugin memory limits are off: " + off);
+        }
     }
 
-    private static com.sun.management.ThreadMXBean threads() {
-        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
-                && t.isThreadAllocatedMemorySupported()) {
-            if (!t.isThreadAllocatedMemoryEnabled()) {
-                t.setThreadAllocatedMemoryEnabled(true);
-            }
-            return t;
+    /**
+     * Whether this runtime has the {@code jdk.management} module, asked of the boot layer without
+     * touching a class of it, so that the answer costs no {@link NoClassDefFoundError}: only then
+     * is {@link JdkManagement} loaded.
+     */
+    static boolean jdkManagement() {
+        return ModuleLayer.boot().findModule("jdk.management").isPresent();
+    }
+
+    /**
+     * Why this runtime cannot limit the plugins' memory, or {@code null} when it can: it has no
+     * {@code jdk.management} module, or its JVM does not count each thread's allocation.
+     */
+    public static String limitsOff() {
+        if (THREADS != null) {
+            return null;
         }
-        return null;
+        return jdkManagement()
+                ? "this JVM does not count each thread's allocation (ThreadMXBean.isThreadAllocatedMemorySupported)"
+                : "this Java runtime has no jdk.management module, which counts each thread's allocation and"
+                + " reports garbage collections; plugins run without vigil_plugin_call_memory and the heap guard";
     }
 
     /** The per-call budget in bytes. */
@@ -138,7 +158,7 @@ public final class PluginMemory implements AutoCloseable {
     }
 
     long currentThreadAllocatedBytes() {
-        return THREADS == null ? -1 : THREADS.getCurrentThreadAllocatedBytes();
+        return THREADS == null ? -1 : THREADS.currentThreadAllocatedBytes();
     }
 
     synchronized void register(PluginCalls calls) {
@@ -219,7 +239,7 @@ public final class PluginMemory implements AutoCloseable {
                     if (t == null) {
                         continue;
                     }
-                    long bytes = THREADS.getThreadAllocatedBytes(t.threadId());
+                    long bytes = THREADS.threadAllocatedBytes(t.threadId());
                     if (bytes >= 0) {
                         p.inspect(c, bytes, b);
                     }
@@ -247,21 +267,12 @@ public final class PluginMemory implements AutoCloseable {
     }
 
     private void afterGc(Notification n, Object handback) {
-        if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
-            return;
-        }
         try {
-            GarbageCollectionNotificationInfo gc = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
-            if (!judges(gc.getGcName())) {
+            JdkManagement.Collection gc = JdkManagement.collection(n, heapPools);
+            if (gc == null || !judges(gc.gcName())) {
                 return;
             }
-            GcInfo info = gc.getGcInfo();
-            long used = 0;
-            for (Map.Entry<String, MemoryUsage> e : info.getMemoryUsageAfterGc().entrySet()) {
-                if (heapPools.contains(e.getKey())) {
-                    used += e.getValue().getUsed();
-                }
-            }
+            long used = gc.heapUsed();
             lastHeapAfterGc = used;
             long max = Runtime.getRuntime().maxMemory();
             if (max <= 0 || used * 100 <= max * HEAP_THRESHOLD_PERCENT) {

@@ -1,105 +1,31 @@
 package dev.vigil.plugin.smtp
 
 import dev.vigil.plugin.testkit.CheckPluginSpecification
+import dev.vigil.plugin.testkit.MailServers
 import spock.lang.Requires
-
-import java.nio.file.Files
-import java.nio.file.Path
-import java.nio.file.attribute.PosixFilePermissions
-import java.time.Duration
-import java.util.concurrent.CopyOnWriteArrayList
-import java.util.concurrent.TimeUnit
 
 /**
  * The SMTP_CHECK plugin as the daemon runs it: the zip this build made, loaded by the real host,
  * its probes run by the real engine on the shared epoll loops against a real OpenSMTPD on
- * loopback (Debian's {@code opensmtpd}, started and stopped here), and against listeners that
- * speak just enough SMTP to refuse service (a 554 greeting) or misbehave.
+ * loopback (Debian's {@code opensmtpd}, started and stopped here as {@link MailServers.OpenSmtpd}),
+ * and against listeners that speak just enough SMTP to refuse service (a 554 greeting) or
+ * misbehave ({@link MailServers.Scripted}).
  */
-@Requires({ SmtpCheckPluginSpec.usable() })
+@Requires({ MailServers.usable('SMTP_CHECK spec', MailServers.missingForOpenSmtpd()) })
 class SmtpCheckPluginSpec extends CheckPluginSpecification {
 
-    /** OpenSMTPD needs root (it drops to its own users) and Debian's opensmtpd. */
-    static boolean usable() {
-        List<String> missing = []
-        if (!new File('/usr/sbin/smtpd').canExecute()) {
-            missing << '/usr/sbin/smtpd (apt-get install opensmtpd)'
-        }
-        if (!'root'.equals(System.getProperty('user.name'))) {
-            missing << 'root (OpenSMTPD starts as root)'
-        }
-        requireOrSkip('SMTP_CHECK spec', missing)
+    /** A real OpenSMTPD on 127.0.0.1:{@code port}, taking mail for no one; stopped by {@link #cleanup()}. */
+    MailServers.OpenSmtpd openSmtpd(int port) {
+        def s = new MailServers.OpenSmtpd(MailServers.LOCAL, dir, '127.0.0.1', port, [])
+        listeners << s
+        s
     }
 
-    /** A real OpenSMTPD in the foreground on 127.0.0.1:{@code port}, delivering mail for no one. */
-    class OpenSmtpd implements Closeable {
-        final Process process
-        final Path log
-
-        OpenSmtpd(int port) {
-            Path conf = dir.resolve('smtpd.conf')
-            Files.writeString(conf, "listen on 127.0.0.1 port ${port}\naction \"local\" mbox\n"
-                    + "match from local for domain \"vigil.test\" action \"local\"\n")
-            Files.setPosixFilePermissions(conf, PosixFilePermissions.fromString('rw-------'))
-            log = dir.resolve("smtpd-${System.nanoTime()}.log")
-            process = new ProcessBuilder('/usr/sbin/smtpd', '-d', '-f', conf.toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start()
-            listeners << this
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos()
-            while (true) {
-                try {
-                    new Socket('127.0.0.1', port).close()
-                    break
-                } catch (IOException ignored) {
-                    assert process.alive: "smtpd exited: ${Files.readString(log)}"
-                    assert System.nanoTime() < deadline: "smtpd did not listen on ${port}: ${Files.readString(log)}"
-                    Thread.sleep(50)
-                }
-            }
-        }
-
-        @Override
-        void close() {
-            if (process.alive) {
-                process.destroy()
-                assert process.waitFor(10, TimeUnit.SECONDS): 'smtpd did not stop'
-            }
-        }
-    }
-
-    /** A listener that greets every connection with {@code greeting} and hangs up after the client's first line. */
-    class Scripted implements Closeable {
-        final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getByName('127.0.0.1'))
-        final List<String> heard = new CopyOnWriteArrayList<>()
-
-        Scripted(String greeting) {
-            listeners << this
-            Thread.startDaemon {
-                while (!socket.closed) {
-                    try {
-                        socket.accept().withCloseable { Socket s ->
-                            s.soTimeout = 2000
-                            s.outputStream.write(greeting.getBytes('ISO-8859-1'))
-                            s.outputStream.flush()
-                            def line = new BufferedReader(new InputStreamReader(s.inputStream, 'ISO-8859-1')).readLine()
-                            if (line != null) {
-                                heard << line
-                            }
-                        }
-                    } catch (IOException ignored) {
-                    }
-                }
-            }
-        }
-
-        int port() {
-            socket.localPort
-        }
-
-        @Override
-        void close() {
-            socket.close()
-        }
+    /** A {@link MailServers.Scripted} listener greeting with {@code greeting}, hanging up after the client's first line. */
+    MailServers.Scripted scripted(String greeting) {
+        def s = new MailServers.Scripted(greeting)
+        listeners << s
+        s
     }
 
     /** Starts the engine on {@code checker} (the SMTP_CHECK block's lines) of real server 127.0.0.1:{@code port}. */
@@ -122,7 +48,7 @@ class SmtpCheckPluginSpec extends CheckPluginSpecification {
     def 'a real OpenSMTPD stopped and started again: down after fall failed checks, up after rise passes'() {
         given:
         int port = freePort()
-        def smtpd = new OpenSmtpd(port)
+        def smtpd = openSmtpd(port)
 
         when: 'up and passing'
         run(port, '''\
@@ -149,7 +75,7 @@ class SmtpCheckPluginSpec extends CheckPluginSpecification {
         details[events.indexOf('L4CON')] == "connection refused (127.0.0.1:${port})".toString()
 
         when: 'it starts again on the same port'
-        new OpenSmtpd(port)
+        openSmtpd(port)
         await('the real server up') { events.contains('UP') }
 
         then:
@@ -159,7 +85,7 @@ class SmtpCheckPluginSpec extends CheckPluginSpecification {
 
     def 'a server refusing service with a 554 greeting fails at once with its reply; nothing is sent to it'() {
         given:
-        def fake = new Scripted('554 5.3.2 no service here\r\n')
+        def fake = scripted('554 5.3.2 no service here\r\n')
 
         when:
         run(fake.port(), '''\
@@ -177,7 +103,7 @@ class SmtpCheckPluginSpec extends CheckPluginSpecification {
 
     def 'a multi-line greeting is read to its end before HELO; a server hanging up on HELO fails'() {
         given:
-        def fake = new Scripted('220-first line\r\n220 second line\r\n')
+        def fake = scripted('220-first line\r\n220 second line\r\n')
 
         when:
         run(fake.port(), '''\
@@ -197,8 +123,8 @@ class SmtpCheckPluginSpec extends CheckPluginSpecification {
     def 'host blocks: every host is probed and all must pass; the failing one is named'() {
         given:
         int port = freePort()
-        new OpenSmtpd(port)
-        def fake = new Scripted('421 4.3.0 busy\r\n')
+        openSmtpd(port)
+        def fake = scripted('421 4.3.0 busy\r\n')
 
         when:
         run(port, """\
@@ -222,7 +148,7 @@ class SmtpCheckPluginSpec extends CheckPluginSpecification {
     def 'host blocks that all answer pass together'() {
         given:
         int port = freePort()
-        new OpenSmtpd(port)
+        openSmtpd(port)
 
         when:
         run(freePort(), """\
@@ -245,7 +171,7 @@ class SmtpCheckPluginSpec extends CheckPluginSpecification {
 
     def 'a server that accepts but never greets: L7TOUT when connect_timeout runs out, naming the step'() {
         given:
-        def silent = new Scripted('')
+        def silent = scripted('')
 
         when:
         run(silent.port(), '''\

@@ -1,6 +1,7 @@
 package dev.vigil.plugin.tcp
 
 import dev.vigil.plugin.testkit.CheckPluginSpecification
+import dev.vigil.plugin.testkit.TcpListener
 import spock.lang.Requires
 
 import java.nio.channels.SocketChannel
@@ -13,38 +14,14 @@ import java.util.concurrent.CopyOnWriteArrayList
  */
 class TcpCheckPluginSpec extends CheckPluginSpecification {
 
-    /** A TCP listener on loopback that accepts and closes; records who connected. */
-    class Listener implements Closeable {
-        final ServerSocket socket
-        final List<InetSocketAddress> peers = new CopyOnWriteArrayList<>()
-
-        Listener(String address, int port = 0, int backlog = 50, boolean accepting = true) {
-            socket = new ServerSocket()
-            socket.reuseAddress = true
-            socket.bind(new InetSocketAddress(address, port), backlog)
-            listeners << this
-            if (accepting) {
-                Thread.startDaemon {
-                    while (!socket.closed) {
-                        try {
-                            Socket s = socket.accept()
-                            peers << (InetSocketAddress) s.remoteSocketAddress
-                            s.close()
-                        } catch (IOException ignored) {
-                        }
-                    }
-                }
-            }
-        }
-
-        int port() {
-            socket.localPort
-        }
-
-        @Override
-        void close() {
-            socket.close()
-        }
+    /**
+     * A TCP listener on {@code address} that accepts and closes, recording who connected (its
+     * {@code peers}); one that does not accept fills its backlog. Closed by {@link #cleanup()}.
+     */
+    TcpListener listen(String address, int port = 0, int backlog = 50, boolean accepting = true) {
+        def l = new TcpListener(address, port, backlog, accepting ? { Socket s -> } : null)
+        listeners << l
+        l
     }
 
     /** Starts the engine on {@code checker} (the TCP_CHECK block's lines) of real server 127.0.0.1:{@code port}. */
@@ -68,7 +45,7 @@ class TcpCheckPluginSpec extends CheckPluginSpecification {
 
     def 'a listener that goes away and comes back: down after fall failed checks of retry+1 attempts, up after rise passes'() {
         given:
-        def listener = new Listener('127.0.0.1')
+        def listener = listen('127.0.0.1')
         int port = listener.port()
 
         when: 'up and passing'
@@ -95,7 +72,7 @@ class TcpCheckPluginSpec extends CheckPluginSpecification {
         details[events.indexOf('L4CON')] == "connection refused (127.0.0.1:${port})".toString()
 
         when: 'it comes back on the same port'
-        listeners << new Listener('127.0.0.1', port)
+        listen('127.0.0.1', port)
         await('the real server up') { events.contains('UP') }
 
         then: 'three passes in a row bring it up'
@@ -105,7 +82,7 @@ class TcpCheckPluginSpec extends CheckPluginSpecification {
 
     def 'connect_ip and connect_port pick what is probed; bindto and bind_port where the probe comes from'() {
         given:
-        def listener = new Listener('127.0.0.1')
+        def listener = listen('127.0.0.1')
         int bindPort = freePort()
 
         when: 'the real server\'s own port is closed, connect_port names the listener'
@@ -126,7 +103,7 @@ class TcpCheckPluginSpec extends CheckPluginSpecification {
 
     def 'a listener whose accept queue is full drops the connection: no answer within connect_timeout is L4TOUT'() {
         given: 'a listener that never accepts, its one-slot queue filled'
-        def listener = new Listener('127.0.0.1', 0, 1, false)
+        def listener = listen('127.0.0.1', 0, 1, false)
         List<SocketChannel> fillers = []
         (1..4).each {
             def ch = SocketChannel.open()
@@ -192,7 +169,7 @@ class TcpCheckPluginSpec extends CheckPluginSpecification {
     @Requires({ TcpCheckPluginSpec.netnsOrSkip() })
     def 'fwmark marks the probe\'s packets: an nft rule counting meta mark on output sees them'() {
         given: 'a listener, and a counter of marked packets to its port on the output hook'
-        def l = new Listener('127.0.0.1')
+        def l = listen('127.0.0.1')
         String table = "vigil_fwmark_${TAG}"
         assert sh("nft add table inet ${table}") == 0
         undo << "nft delete table inet ${table}"

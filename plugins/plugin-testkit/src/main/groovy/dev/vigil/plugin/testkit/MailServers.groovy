@@ -5,6 +5,7 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.attribute.PosixFilePermissions
 import java.time.Duration
+import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.TimeUnit
 
 /**
@@ -26,6 +27,9 @@ import java.util.concurrent.TimeUnit
  * cannot do TLS with OpenSSL 3 (its privilege-separated key engine fails every handshake with
  * "EVP lib" / "missing private key", OpenSMTPD issues #1171 and #1239), and GreenMail has no
  * STARTTLS (its issue #135).
+ *
+ * <p>{@link Scripted}: a listener of the spec's own, on loopback, for the replies no real server
+ * gives on demand (a refusing or missing greeting, a hang-up mid-dialogue).
  */
 class MailServers {
 
@@ -60,8 +64,8 @@ class MailServers {
         }
     }
 
-    /** Whether the servers can run here; the missing parts, else empty. */
-    static List<String> missing() {
+    /** What {@link OpenSmtpd} needs that is missing here, else empty. */
+    static List<String> missingForOpenSmtpd() {
         List<String> missing = []
         if (!new File('/usr/sbin/smtpd').canExecute()) {
             missing << '/usr/sbin/smtpd (apt-get install opensmtpd)'
@@ -69,14 +73,20 @@ class MailServers {
         if (!new File('/usr/bin/unshare').canExecute()) {
             missing << '/usr/bin/unshare (util-linux)'
         }
+        if (!'root'.equals(System.getProperty('user.name'))) {
+            missing << 'root (OpenSMTPD starts as root and mounts its spool)'
+        }
+        missing
+    }
+
+    /** Whether the servers can run here; the missing parts, else empty. */
+    static List<String> missing() {
+        List<String> missing = missingForOpenSmtpd()
         if (!new File('/usr/bin/openssl').canExecute()) {
             missing << '/usr/bin/openssl'
         }
         if (new ProcessBuilder('/usr/bin/python3', '-c', 'import aiosmtpd').start().waitFor() != 0) {
             missing << 'python3-aiosmtpd (apt-get install python3-aiosmtpd)'
-        }
-        if (!'root'.equals(System.getProperty('user.name'))) {
-            missing << 'root (OpenSMTPD starts as root and mounts its spool)'
         }
         missing
     }
@@ -84,10 +94,11 @@ class MailServers {
     /**
      * Whether the servers can run here, for {@code what} (a spec): as
      * {@link CheckPluginSpecification#requireOrSkip}, loud when they cannot and a failure under
-     * {@code -Dvigil.requireNetns=true}.
+     * {@code -Dvigil.requireNetns=true}. A spec that starts only {@link OpenSmtpd} passes
+     * {@link #missingForOpenSmtpd()} as {@code missing}.
      */
-    static boolean usable(String what) {
-        CheckPluginSpecification.requireOrSkip(what, missing())
+    static boolean usable(String what, List<String> missing = missing()) {
+        CheckPluginSpecification.requireOrSkip(what, missing)
     }
 
     /** Runs {@code command} here, failing with its output unless it exits 0. */
@@ -320,6 +331,47 @@ class MailServers {
         @Override
         void close() {
             stop(process, 'the SMTP recorder')
+        }
+    }
+
+    /**
+     * A listener on 127.0.0.1 of this machine ({@link TcpListener}) speaking just enough SMTP for
+     * what no real server does on demand: a greeting refusing service ({@code 554}, RFC 5321
+     * section 3.1), one that never comes, a connection dropped mid-dialogue. To each connection it
+     * sends {@code greeting} (the raw text, CRLFs included; empty for none), then answers each line
+     * it hears with what {@code reply} returns for that line (raw text again), or hangs up where it
+     * returns {@code null}, as it does by default after the first line. Every line heard is kept in
+     * {@link #heard}, without its CRLF. A client silent for 2 s is hung up on.
+     */
+    static class Scripted implements Closeable {
+        final List<String> heard = new CopyOnWriteArrayList<>()
+        final TcpListener listener
+
+        Scripted(String greeting, Closure<String> reply = { String line -> null }) {
+            listener = new TcpListener('127.0.0.1', 0, 50, { Socket s ->
+                s.soTimeout = 2000
+                def reader = new BufferedReader(new InputStreamReader(s.inputStream, StandardCharsets.ISO_8859_1))
+                String answer = greeting
+                while (answer != null) {
+                    s.outputStream.write(answer.getBytes(StandardCharsets.ISO_8859_1))
+                    s.outputStream.flush()
+                    String line = reader.readLine()
+                    if (line == null) {
+                        break
+                    }
+                    heard << line
+                    answer = reply(line)
+                }
+            })
+        }
+
+        int port() {
+            listener.port()
+        }
+
+        @Override
+        void close() {
+            listener.close()
         }
     }
 }
