@@ -39,9 +39,14 @@ final class CtNetlinkCodec {
 
     static final int CTA_TUPLE_ORIG = 1;
     static final int CTA_TUPLE_REPLY = 2;
+    static final int CTA_STATUS = 3;
     static final int CTA_ID = 12;
     static final int CTA_ZONE = 18;
     static final int CTA_FILTER = 25;
+    static final int CTA_STATUS_MASK = 26;
+
+    /** {@code IPS_DST_NAT}: the entry's connection had its destination translated. */
+    static final int IPS_DST_NAT = 1 << 5;
 
     static final int CTA_FILTER_ORIG_FLAGS = 1;
     static final int CTA_FILTER_REPLY_FLAGS = 2;
@@ -102,6 +107,17 @@ final class CtNetlinkCodec {
         return new Netlink.Builder((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
                 Netlink.NLM_F_REQUEST | Netlink.NLM_F_DUMP)
                 .u8(family(f)).u8(0).u16(0);
+    }
+
+    /**
+     * {@code IPCTNL_MSG_CT_GET} with {@code NLM_F_DUMP} of the entries of family {@code f} that have
+     * every bit of {@code status} set ({@code CTA_STATUS} with {@code CTA_STATUS_MASK}, both be32;
+     * {@code ctnetlink_filter_match} since Linux 5.15). An older kernel ignores the filter and sends
+     * every entry, so a caller still checks each.
+     */
+    static Netlink.Builder dumpWithStatus(AddressFamily f, int status) {
+        byte[] bits = ByteBuffer.allocate(4).putInt(status).array();
+        return dump(f).attribute(CTA_STATUS, bits).attribute(CTA_STATUS_MASK, bits);
     }
 
     /**

@@ -233,6 +233,8 @@ public final class NftablesForwarder implements Forwarder {
      * connections stay. A failure is logged and kept for {@link #lastConntrackCleanup}, never
      * thrown, since the rules are in.
      */
+    private static final long SLOW_CLEANUP_MILLIS = 100;
+
     private void forgetConnections(DesiredState before, DesiredState after, List<ForwardingOp> ops) {
         Map<AddressFamily, List<Conntrack.Target>> targets = new EnumMap<>(AddressFamily.class);
         for (ForwardingOp op : ops) {
@@ -261,6 +263,7 @@ public final class NftablesForwarder implements Forwarder {
         int deleted = 0;
         int examined = 0;
         KernelException failure = null;
+        long started = System.nanoTime();
         for (Map.Entry<AddressFamily, List<Conntrack.Target>> e : targets.entrySet()) {
             try {
                 Conntrack.Result r = conntrack.delete(e.getKey(), e.getValue());
@@ -273,6 +276,12 @@ public final class NftablesForwarder implements Forwarder {
             }
         }
         lastCleanup = new ConntrackCleanup(examined, deleted, failure);
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        if (millis >= SLOW_CLEANUP_MILLIS) {
+            LOG.log(System.Logger.Level.INFO, "nftables forwarder: the conntrack cleanup of "
+                    + targets.values().stream().mapToInt(List::size).sum() + " removed real servers took " + millis
+                    + " ms (" + examined + " entries read, " + deleted + " deleted)");
+        }
     }
 
     /** Whether {@code d} is still a NAT destination of a fwmark service of {@code state} (which a fwmark target cannot tell apart). */

@@ -36,6 +36,26 @@ class CtNetlinkCodecSpec extends Specification {
         AddressFamily.INET6  | '0a000000'
     }
 
+    def "the dump of translated entries asks for IPS_DST_NAT in CTA_STATUS and CTA_STATUS_MASK, both big-endian"() {
+        expect:
+        CtNetlinkCodec.dumpWithStatus(AddressFamily.INET, CtNetlinkCodec.IPS_DST_NAT).build(0) ==
+                hex('24000000 0101 0103 00000000 00000000 02000000' + '08000300 00000020' + '08001a00 00000020')
+    }
+
+    def "the filtered dumps: one per service, narrowed to the real server when it is the service's only target, one per fwmark target"() {
+        given:
+        def web = { String rs -> new Conntrack.Target(ip(rs), 8080, 6, ip('192.0.2.10'), 80) }
+        def mail = new Conntrack.Target(ip('198.51.100.9'), 25, 6, ip('192.0.2.13'), 25)
+        def fwmark = new Conntrack.Target(ip('198.51.100.7'), 0, 0, null, 0)
+        def built = { List<Netlink.Builder> dumps -> dumps.collect { it.build(0) } }
+
+        expect: 'web\'s two real servers share one dump of its connections; mail and the fwmark target get their own'
+        built(Conntrack.filteredDumps(AddressFamily.INET, [web('198.51.100.1'), mail, web('198.51.100.2'), fwmark])) ==
+                built([CtNetlinkCodec.dump(AddressFamily.INET, web('198.51.100.1').original(), CtNetlinkCodec.TupleFilter.ANY),
+                       CtNetlinkCodec.dump(AddressFamily.INET, mail.original(), mail.reply()),
+                       CtNetlinkCodec.dump(AddressFamily.INET, CtNetlinkCodec.TupleFilter.ANY, fwmark.reply())])
+    }
+
     def "a dumped entry decodes into its original and reply tuples, id and the original tuple's bytes"() {
         when:
         def e = CtNetlinkCodec.entry(message('02000000' + ORIG + REPLY + STATUS + ID))

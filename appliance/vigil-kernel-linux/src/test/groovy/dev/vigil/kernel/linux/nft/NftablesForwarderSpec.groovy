@@ -436,7 +436,7 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         repliesFrom() == [:]
     }
 
-    def "past sixteen removed real servers one dump of the whole table replaces a filtered dump each"() {
+    def "many real servers removed from one service: one dump of that service's connections"() {
         given: 'web with 20 real servers, and another service whose connections stay'
         routeRealServers()
         def f = forwarder()
@@ -453,11 +453,37 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
         and: 'seventeen of web\'s real servers are removed'
         f.apply(DesiredState.of(VirtualService.of(Service.of(web, 'rr'), many.take(3)), other))
 
-        then: 'the whole table was read (43 entries), and only the removed servers\' 34 entries went'
+        then: 'the kernel sent web\'s 40 entries only, and only the removed servers\' 34 went'
         before == 40
-        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(43, 34, null)
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(40, 34, null)
         repliesFrom().size() == 3
         repliesFrom().values().every { it == 2 }
+    }
+
+    def "real servers removed from more services than filtered dumps: one dump of the translated entries, not of the director's own connections"() {
+        given: 'five services of one real server each'
+        routeRealServers()
+        def f = forwarder()
+        def vips = (10..14).collect { "192.0.2.${it}" }
+        def services = vips.withIndex().collect { vip, i ->
+            VirtualService.of(Service.of(ServiceKey.of(ip(vip), 80, Protocol.TCP), 'rr'), [Destination.nat(ip("198.51.100.${i + 1}"), 8080)])
+        }
+        f.apply(DesiredState.of(services as VirtualService[]))
+
+        when: 'two connections to each service, and three the director makes to a real server itself (not translated)'
+        vips.each { vip -> 2.times { connect(vip, 80) } }
+        3.times { connect('198.51.100.1', 8080) }
+        def direct = conntrackLines().count { it.contains('dst=198.51.100.1 ') && it.contains('dport=8080 ') }
+
+        and: 'every service loses its real server'
+        f.apply(DesiredState.of(services.collect { VirtualService.of(it.service(), []) } as VirtualService[]))
+
+        then: 'the kernel sent the ten translated entries only; they went, the director\'s own stay'
+        Conntrack.FILTERED_DUMPS < vips.size()
+        direct == 3
+        f.lastConntrackCleanup() == new NftablesForwarder.ConntrackCleanup(10, 10, null)
+        conntrackLines().count { it.contains('dst=198.51.100.1 ') && it.contains('dport=8080 ') } == 3
+        conntrackLines().count { it.contains('dport=80 ') } == 0
     }
 
     /**
@@ -478,6 +504,10 @@ class NftablesForwarderSpec extends ForwarderContractSpec {
      * counted by the source of their reply tuple (the real server they were DNATed to), as
      * /proc/net/nf_conntrack lists them.
      */
+    List<String> conntrackLines() {
+        sh('ip', 'netns', 'exec', ns, 'cat', '/proc/net/nf_conntrack').readLines()
+    }
+
     Map<String, Integer> repliesFrom() {
         def table = new File('/proc/net/nf_conntrack')
         if (!table.exists()) {
