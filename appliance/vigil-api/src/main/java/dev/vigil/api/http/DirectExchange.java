@@ -29,7 +29,7 @@ import static dev.vigil.api.Failures.reason;
  * One plain {@code HTTP_GET} fetch on a socket of its own, registered straight with the epoll
  * event loop ({@link IoEventLoop#register}, Netty's {@link EpollIoHandle}) instead of through a
  * Netty channel: the same exchange as a channel's (a non-blocking connect, the request, the
- * response read to the end of the connection or of its {@code Content-Length}, one orderly
+ * response read to the end of the connection or of its {@code Content-Length}, one
  * {@code close}), without the calls a channel makes for its own bookkeeping on every connection
  * and a health check never needs: the socket's addresses looked up after the connect
  * ({@code getsockname}, {@code getpeername}), the send buffer size and {@code SO_LINGER} read,
@@ -44,6 +44,13 @@ import static dev.vigil.api.Failures.reason;
  * once the request is out); the one deadline of the whole exchange; the response fed to a
  * {@link ResponseReader} from a buffer of the loop's thread. The socket is closed with its
  * registration when the fetch ends, whichever way.
+ *
+ * <p>A connected socket is closed with {@code SO_LINGER} 0 (socket(7)): the connection ends with a
+ * reset instead of the FIN/ACK exchange, and neither end keeps it in TIME_WAIT. The exchange is
+ * over by then (the response was read, or the check has failed), so nothing a reset discards is
+ * wanted; and a director checking thousands of servers a second would otherwise hold tens of
+ * thousands of TIME_WAIT sockets (up to {@code tcp_max_tw_buckets}) and as many conntrack
+ * entries, or leave them to the real servers. HAProxy closes its checks the same way.
  *
  * <p>The connect's outcome is not read with {@code getsockopt(SO_ERROR)}: once the socket is
  * writable the request is sent, and a connect that failed fails that {@code send} with the
@@ -304,6 +311,13 @@ final class DirectExchange implements EpollIoHandle, Runnable {
      */
     private void release() {
         if (socket != null) {
+            if (connected) {
+                try {
+                    socket.setSoLinger(0);
+                } catch (IOException e) {
+                    // An orderly close then; the check's verdict does not depend on it.
+                }
+            }
             try {
                 socket.close();
             } catch (IOException e) {

@@ -37,7 +37,9 @@ import java.util.stream.Collectors;
  *       {@link OutOfMemoryError}.</li>
  *   <li><b>The heap guard</b>: after every garbage collection (the JVM's GC notifications; with
  *       generational ZGC, every major cycle: {@link #judges}), when
- *       the heap still holds more than {@value #HEAP_THRESHOLD_PERCENT}% of its maximum, the plugin
+ *       the heap still holds more than {@value #HEAP_THRESHOLD_PERCENT}% of its maximum, as it did
+ *       after the collection judged before it (one full heap alone is a peak, such as ten thousand
+ *       checkers starting at once, that the next collection finds gone), the plugin
  *       whose calls allocated most over the last {@value #WINDOW_SECONDS} to
  *       {@value #WINDOW_SECONDS_MAX} seconds is reported, if it allocated at least a sixteenth of
  *       the heap in that time (so a plugin that merely runs is never blamed for someone else's
@@ -90,6 +92,8 @@ public final class PluginMemory implements AutoCloseable {
     private volatile String lastReported;
     private volatile long lastReportNanos;
     private volatile long heapGuardTrips;
+    /** Whether the heap was over the threshold after the last collection judged (GC notifications come on one thread). */
+    private boolean wasFull;
 
     PluginMemory() {
         heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
@@ -152,7 +156,7 @@ public final class PluginMemory implements AutoCloseable {
         return lastHeapAfterGc;
     }
 
-    /** Times the heap guard found the heap above its threshold after a collection. */
+    /** Times the heap guard found the heap above its threshold after a collection, as after the one judged before. */
     public long heapGuardTrips() {
         return heapGuardTrips;
     }
@@ -275,7 +279,10 @@ public final class PluginMemory implements AutoCloseable {
             long used = gc.heapUsed();
             lastHeapAfterGc = used;
             long max = Runtime.getRuntime().maxMemory();
-            if (max <= 0 || used * 100 <= max * HEAP_THRESHOLD_PERCENT) {
+            boolean full = max > 0 && used * 100 > max * HEAP_THRESHOLD_PERCENT;
+            boolean fullBefore = wasFull;
+            wasFull = full;
+            if (!full || !fullBefore) {
                 return;
             }
             heapGuardTrips++;
