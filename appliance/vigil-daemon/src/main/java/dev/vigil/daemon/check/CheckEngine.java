@@ -95,6 +95,14 @@ import java.util.random.RandomGenerator;
  * result arrived by then is taken in one go, so the engine does not wake for each result of a
  * burst as it comes in. A result waits 10 ms at most.
  *
+ * <p><b>Watchdogs.</b> The probes in flight are kept in a list in launch order, each with its
+ * deadline ({@code connect_timeout} plus {@link Limits#grace}), and one alarm (the sweep) is armed
+ * at the earliest deadline among them: a probe's launch links it, its result unlinks it, and
+ * neither touches the scheduler's timer queue, which then holds only the checkers' next probes.
+ * With a watchdog alarm per probe, every check would arm one timer and cancel it again, and the
+ * probes' own alarms (a second out) would sift past the watchdogs (two seconds out) in the queue.
+ * The sweep walks the list, which holds no more than {@link Limits#maxInFlight} probes.
+ *
  * <p><b>Reload.</b> {@link #configure} diffs by {@link CheckSpec#key()}: a checker whose
  * {@link CheckSpec#fingerprint()} is unchanged keeps its state, counters and probe; a changed one
  * starts again; removed ones stop; new ones start after their warm-up.
@@ -202,6 +210,13 @@ public final class CheckEngine {
     private long rescued;
     private Scheduler.Alarm audit;
     private boolean closed;
+    /** The probes in flight with a watchdog, in launch order, and the one alarm over them all. */
+    private Target flightHead;
+    private Target flightTail;
+    private Scheduler.Alarm sweep;
+    private boolean sweepArmed;
+    private long sweepAt;
+    private final ArrayList<Target> overdue = new ArrayList<>();
 
     /**
      * Results heard on other threads, waiting for the engine thread: the first one of a run asks
@@ -223,11 +238,13 @@ public final class CheckEngine {
         final CheckerState state;
         Server server;
         ProbeLauncher launcher;
-        /** The next probe and the watchdog of the one in flight: one alarm each, re-armed without allocating. */
+        /** The next probe: one alarm, re-armed without allocating. */
         Scheduler.Alarm timer;
-        Scheduler.Alarm watchdog;
         boolean timerArmed;
+        /** In the list of probes in flight ({@link #flightHead}), with its deadline {@link #watchdogAt}. */
         boolean watchdogArmed;
+        Target flightPrev;
+        Target flightNext;
         long watchdogAt;
         long launchedAt;
         long attempts;
@@ -489,6 +506,9 @@ public final class CheckEngine {
             return;
         }
         audit.armAt(scheduler.nanoTime() + AUDIT_NANOS);
+        if (flightHead != null && !sweepArmed) {
+            armSweep(scheduler.nanoTime());
+        }
         for (Target t : targets.values()) {
             if (t.stopped || t.frozen) {
                 continue;
@@ -540,13 +560,9 @@ public final class CheckEngine {
         probeCount++;
         CompletableFuture<CheckResult> result = new CompletableFuture<>();
         long limit = t.spec.timing().connectTimeout().toNanos() + limits.grace().toNanos();
-        if (t.watchdog == null) {
-            t.watchdog = scheduler.alarm(() -> timedOut(t));
-        }
         t.launchedAt = scheduler.nanoTime();
         t.watchdogAt = t.launchedAt + limit;
-        t.watchdogArmed = true;
-        t.watchdog.armAt(t.watchdogAt);
+        watch(t);
         result.whenComplete(new Outcome(t, attempt));
         try {
             t.launcher.launch(result);
@@ -616,12 +632,95 @@ public final class CheckEngine {
         }
     }
 
+    /** Links {@code t}'s probe into the list in flight; the sweep comes no later than its deadline. */
+    private void watch(Target t) {
+        t.watchdogArmed = true;
+        t.flightPrev = flightTail;
+        t.flightNext = null;
+        if (flightTail == null) {
+            flightHead = t;
+        } else {
+            flightTail.flightNext = t;
+        }
+        flightTail = t;
+        if (!sweepArmed || t.watchdogAt - sweepAt < 0) {
+            armSweep(t.watchdogAt);
+        }
+    }
+
+    /** Takes {@code t}'s probe out of the list in flight, if it is there. */
+    private void unwatch(Target t) {
+        if (!t.watchdogArmed) {
+            return;
+        }
+        t.watchdogArmed = false;
+        if (t.flightPrev == null) {
+            flightHead = t.flightNext;
+        } else {
+            t.flightPrev.flightNext = t.flightNext;
+        }
+        if (t.flightNext == null) {
+            flightTail = t.flightPrev;
+        } else {
+            t.flightNext.flightPrev = t.flightPrev;
+        }
+        t.flightPrev = null;
+        t.flightNext = null;
+    }
+
+    private void armSweep(long at) {
+        if (sweep == null) {
+            sweep = scheduler.alarm(this::sweep);
+        }
+        sweepArmed = true;
+        sweepAt = at;
+        sweep.armAt(at);
+    }
+
+    /**
+     * The probes in flight whose deadline has come time out, in launch order; the sweep is armed
+     * again at the earliest deadline left. The overdue ones are gathered first: a timeout may stop
+     * other targets (a plugin disabled for its errors), which leave the list meanwhile.
+     */
+    private void sweep() {
+        sweepArmed = false;
+        if (closed) {
+            return;
+        }
+        long now = scheduler.nanoTime();
+        overdue.clear();
+        for (Target t = flightHead; t != null; t = t.flightNext) {
+            if (t.watchdogAt - now <= 0) {
+                overdue.add(t);
+            }
+        }
+        try {
+            for (Target t : overdue) {
+                timedOut(t);
+            }
+        } finally {
+            overdue.clear();
+            long next = 0;
+            boolean any = false;
+            for (Target t = flightHead; t != null; t = t.flightNext) {
+                if (!any || t.watchdogAt - next < 0) {
+                    next = t.watchdogAt;
+                    any = true;
+                }
+            }
+            // Probes launched meanwhile may have armed it already, for a later deadline.
+            if (any && (!sweepArmed || next - sweepAt < 0)) {
+                armSweep(next);
+            }
+        }
+    }
+
     private void timedOut(Target t) {
         if (t.inFlight == 0 || !t.watchdogArmed) {
             return;
         }
         endFlight(t);
-        t.watchdogArmed = false;
+        unwatch(t);
         long tolerance = limits.hostLag().toNanos();
         long late = scheduler.nanoTime() - t.watchdogAt;
         String host = late > tolerance ? "the check engine ran " + late / 1_000_000 + " ms behind"
@@ -647,10 +746,7 @@ public final class CheckEngine {
             return;
         }
         endFlight(t);
-        if (t.watchdogArmed) {
-            t.watchdog.cancel();
-            t.watchdogArmed = false;
-        }
+        unwatch(t);
         if (e instanceof ProbeFailure f && f.noVerdict()) {
             noVerdict(t, f.getMessage());
             return;
@@ -895,10 +991,7 @@ public final class CheckEngine {
             t.timer.cancel();
             t.timerArmed = false;
         }
-        if (t.watchdogArmed) {
-            t.watchdog.cancel();
-            t.watchdogArmed = false;
-        }
+        unwatch(t);
         if (t.launcher != null) {
             try {
                 t.launcher.close();

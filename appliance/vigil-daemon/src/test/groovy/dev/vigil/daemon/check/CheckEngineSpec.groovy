@@ -624,4 +624,33 @@ class CheckEngineSpec extends Specification {
         status().probesInFlight == 0
         changes.collect { it[0..2] } == [[4d, 'rs1', false], [4d, 'rs2', false]]
     }
+    def 'each probe in flight times out at its own deadline, a later launch with a shorter limit first; a result in time takes its probe off the watch'() {
+        given:
+        engine(new CheckEngine.Limits(Duration.ofSeconds(1), 30, Duration.ofMinutes(1)))
+        def slow = script('rs1 TCP_CHECK#1', 'hang', 'pass')
+        def quick = script('rs2 TCP_CHECK#1', 'hang', 'pass')
+        def answered = script('rs3 TCP_CHECK#1', 'hang', 'pass')
+
+        when: 'rs1 (limit 5 + 1 s) and rs3 (3 + 1 s) start at 0; rs2 (1 + 1 s) half a second later'
+        configure([spec('rs1', [delayLoop: 10, connectTimeout: 5]), spec('rs3', [delayLoop: 10, connectTimeout: 3])])
+        advance(0.5)
+        configure([spec('rs1', [delayLoop: 10, connectTimeout: 5]), spec('rs2', [delayLoop: 10, connectTimeout: 1]),
+                   spec('rs3', [delayLoop: 10, connectTimeout: 3])])
+        advance(1)
+
+        and: 'rs3 answers at 1.5 s'
+        answered.pending[0].complete(CheckResult.of(CheckResult.Status.L4OK, 'connected'))
+        clock.runPending()
+        advance(1)
+
+        then: 'rs2 timed out at 2.5 s'
+        changes.collect { it[0..2] } == [[2.5d, 'rs2', false]]
+
+        when:
+        advance(5)
+
+        then: 'rs1 at 6 s; rs3 never: its result came in time'
+        changes.collect { it[0..2] } == [[2.5d, 'rs2', false], [6d, 'rs1', false]]
+        status().probesInFlight == 0
+    }
 }
