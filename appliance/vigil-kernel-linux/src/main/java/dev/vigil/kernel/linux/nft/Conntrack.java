@@ -16,17 +16,17 @@ import dev.vigil.kernel.linux.NetlinkSocket;
  * Deletes the conntrack entries of connections a NAT forwarder sent to a real server, over
  * ctnetlink ({@link CtNetlinkCodec}) on a netfilter netlink socket the caller owns.
  *
- * <p>It asks the kernel only for the entries that can matter. For a few targets, with dumps
- * filtered by {@code CTA_FILTER}: one per virtual service among them, selecting the connections
+ * <p>It asks the kernel only for the entries that can matter, with dumps filtered by
+ * {@code CTA_FILTER}: one per virtual service among the targets, selecting the connections
  * addressed to that service (its address, port and protocol), or, for a service with one target,
  * those of that real server alone; a fwmark target has no service address and is filtered by its
  * reply's source. The kernel walks its whole table for each such dump, in place, copying out only
  * what matches. Past {@link #FILTERED_DUMPS} of them, one walk is cheaper: a dump of the entries
  * whose destination was translated ({@code IPS_DST_NAT}), which leaves out every connection the
- * director itself makes or merely passes (a health checker's own, tens of thousands in TIME_WAIT on
- * a director checking thousands of servers every second). On a table of 95,000 such entries an
- * unfiltered dump read and parsed here took over a second of a loaded 2-core machine; a walk takes
- * tens of milliseconds. Either way each entry is checked here too (a kernel older than 5.9 ignores
+ * director itself makes or merely passes (a health checker's own, tens of thousands on a director
+ * checking thousands of servers every second). On a table of 95,000 such entries an unfiltered
+ * dump read and parsed here took over a second of a loaded 2-core machine, one walk 35 to 60 ms,
+ * and the walk of the translated entries no more. Either way each entry is checked here too (a kernel older than 5.9 ignores
  * {@code CTA_FILTER}, one older than 5.15 the status). It then
  * deletes, one request each and without a round trip per request, the entries selected. An entry
  * that is gone by the time its deletion arrives (it expired, or its connection ended) is not a
@@ -36,7 +36,7 @@ final class Conntrack {
     private static final int ENOENT = 2;
 
     /** Up to this many filtered dumps (services, and fwmark targets); past it, one dump of the translated entries. */
-    static final int FILTERED_DUMPS = 4;
+    static final int FILTERED_DUMPS = 2;
 
     private final NetlinkSocket socket;
 
