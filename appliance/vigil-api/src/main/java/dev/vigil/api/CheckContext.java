@@ -116,7 +116,12 @@ public interface CheckContext {
      */
     System.Logger logger();
 
-    private <C extends Channel> ChannelFactory<C> prepared(ChannelFactory<C> plain) {
+    /**
+     * The channels {@code plain} makes, each {@link #prepare prepared}; a channel that cannot be
+     * prepared is closed and the factory throws, as {@link #socketChannels()} says. For a plugin or
+     * host that makes its channels otherwise than by their class.
+     */
+    default <C extends Channel> ChannelFactory<C> prepared(ChannelFactory<C> plain) {
         return () -> {
             C channel = plain.newChannel();
             try {

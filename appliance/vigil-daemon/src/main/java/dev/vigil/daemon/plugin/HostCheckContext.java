@@ -10,7 +10,6 @@ import dev.vigil.daemon.check.CheckSpec;
 import dev.vigil.kernel.KernelException;
 import dev.vigil.kernel.SocketOptions;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -91,16 +90,7 @@ final class HostCheckContext implements CheckContext {
         }
         SocketProtocolFamily family = spec.target().address().getAddress() instanceof Inet6Address
                 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
-        return () -> {
-            EpollSocketChannel channel = new EpollSocketChannel(family);
-            try {
-                prepare(channel);
-            } catch (IOException e) {
-                channel.unsafe().closeForcibly();
-                throw new ChannelException(e.getMessage(), e);
-            }
-            return channel;
-        };
+        return prepared(() -> new EpollSocketChannel(family));
     }
 
     @Override
