@@ -282,9 +282,7 @@ final class DirectExchange implements EpollIoHandle, Runnable {
         if (done) {
             return;
         }
-        finish(null, connected
-                ? new HttpGet.Failure(HttpGet.Failure.Kind.TIMEOUT, "no complete response within " + millis + " ms")
-                : new HttpGet.Failure(HttpGet.Failure.Kind.CONNECT_TIMEOUT, "no connection to " + fetcher.target() + " within " + millis + " ms"));
+        finish(null, HttpGet.Failure.deadline(connected, "complete response", fetcher.target(), millis));
     }
 
     /** The end, once: the deadline cancelled, the socket's registration and the socket closed, the callback told. */

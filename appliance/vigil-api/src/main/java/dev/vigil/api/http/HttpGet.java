@@ -158,6 +158,18 @@ public final class HttpGet {
             this.kind = Objects.requireNonNull(kind, "kind");
         }
 
+        /**
+         * The deadline of {@code millis} passed: {@link Kind#TIMEOUT} waiting for {@code awaited}
+         * ("complete response", "TLS handshake") once {@code connected}, else
+         * {@link Kind#CONNECT_TIMEOUT} waiting for a connection to {@code target}. Every transport
+         * words it this way.
+         */
+        static Failure deadline(boolean connected, String awaited, String target, long millis) {
+            return connected
+                    ? new Failure(Kind.TIMEOUT, "no " + awaited + " within " + millis + " ms")
+                    : new Failure(Kind.CONNECT_TIMEOUT, "no connection to " + target + " within " + millis + " ms");
+        }
+
         /** The step that failed. */
         public Kind kind() {
             return kind;
@@ -412,9 +424,7 @@ public final class HttpGet {
             if (done) {
                 return;
             }
-            finish(null, connected
-                    ? new Failure(Failure.Kind.TIMEOUT, (sent ? "no complete response" : "no TLS handshake") + " within " + millis + " ms")
-                    : new Failure(Failure.Kind.CONNECT_TIMEOUT, "no connection to " + fetcher.target + " within " + millis + " ms"));
+            finish(null, Failure.deadline(connected, sent ? "complete response" : "TLS handshake", fetcher.target, millis));
         }
 
         /** The end, once: the deadline cancelled, the callback told, the channel closed. */
