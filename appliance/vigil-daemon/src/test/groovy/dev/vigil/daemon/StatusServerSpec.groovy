@@ -1,18 +1,13 @@
 package dev.vigil.daemon
 
-import dev.vigil.config.ConfigLoader
-import dev.vigil.config.LoadOptions
-import dev.vigil.daemon.forward.Backend
+import dev.vigil.daemon.forward.MemoryServices
 import dev.vigil.daemon.forward.ServiceManager
-import dev.vigil.daemon.track.EventLog
 import dev.vigil.kernel.forward.InMemoryForwarder
 import spock.lang.AutoCleanup
 import spock.lang.Specification
 import spock.lang.TempDir
 
-import java.nio.file.Files
 import java.nio.file.Path
-import java.util.concurrent.TimeUnit
 
 /** The local API over HTTP: status, the ipvsadm-style table, and real-server changes from loopback. */
 class StatusServerSpec extends Specification {
@@ -22,22 +17,13 @@ class StatusServerSpec extends Specification {
 
     final InMemoryForwarder forwarder = new InMemoryForwarder()
     @AutoCleanup
-    ServiceManager manager = new ServiceManager({ new Backend('memory', forwarder, 'test', { null }, true) },
-            { level, subject, message -> } as EventLog, { subject, event, command, line, stopping -> } as ServiceManager.Notifier)
+    ServiceManager manager = MemoryServices.manager(forwarder)
     @AutoCleanup
     StatusServer server
     ApiClient client
 
     def setup() {
-        Path f = dir.resolve('k.conf')
-        Files.writeString(f, '''
-            virtual_server 10.0.0.50 80 {
-                lb_algo wrr
-                real_server 10.0.0.2 8080 { weight 3 }
-                real_server 10.0.0.3 8080 { }
-            }
-            ''')
-        manager.configure(ConfigLoader.load(f, LoadOptions.defaults()).config()).get(10, TimeUnit.SECONDS)
+        MemoryServices.configure(manager, dir)
         server = new StatusServer(new InetSocketAddress('127.0.0.1', 0), { [node: 'n1', forwarder: manager.status()] }, { manager })
         client = new ApiClient("127.0.0.1:${server.address().port}")
     }

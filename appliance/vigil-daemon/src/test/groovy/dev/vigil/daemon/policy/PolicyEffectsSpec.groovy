@@ -1,10 +1,7 @@
 package dev.vigil.daemon.policy
 
-import dev.vigil.config.ConfigLoader
-import dev.vigil.config.LoadOptions
-import dev.vigil.daemon.forward.Backend
+import dev.vigil.daemon.forward.MemoryServices
 import dev.vigil.daemon.forward.ServiceManager
-import dev.vigil.daemon.track.EventLog
 import dev.vigil.daemon.track.PolicyTracking
 import dev.vigil.daemon.track.TrackingSink
 import dev.vigil.dsl.PolicyAction
@@ -13,7 +10,6 @@ import spock.lang.AutoCleanup
 import spock.lang.Specification
 import spock.lang.TempDir
 
-import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Instant
 import java.util.concurrent.TimeUnit
@@ -26,20 +22,11 @@ class PolicyEffectsSpec extends Specification {
 
     final InMemoryForwarder forwarder = new InMemoryForwarder()
     @AutoCleanup
-    ServiceManager manager = new ServiceManager({ new Backend('memory', forwarder, 'test', { null }, true) },
-            { level, subject, message -> } as EventLog, { subject, event, command, line, stopping -> } as ServiceManager.Notifier)
+    ServiceManager manager = MemoryServices.manager(forwarder)
     PolicyEffects effects = new PolicyEffects(new PolicyTracking({ i, d, f -> } as TrackingSink), { manager }, { marks -> })
 
     def setup() {
-        Path f = dir.resolve('k.conf')
-        Files.writeString(f, '''
-            virtual_server 10.0.0.50 80 {
-                lb_algo wrr
-                real_server 10.0.0.2 8080 { weight 3 }
-                real_server 10.0.0.3 8080 { }
-            }
-            ''')
-        manager.configure(ConfigLoader.load(f, LoadOptions.defaults()).config()).get(10, TimeUnit.SECONDS)
+        MemoryServices.configure(manager, dir)
     }
 
     LiveWorld world() {
